@@ -1,0 +1,42 @@
+#ifndef DOCKET_SHIMS_H
+#define DOCKET_SHIMS_H
+// Prefixed, non-variadic wrappers for C APIs Swift cannot call directly.
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <curl/curl.h>
+#include <microhttpd.h>
+
+// libcurl: curl_easy_setopt / curl_easy_getinfo are variadic.
+CURLcode docket_curl_setopt_long(CURL *handle, CURLoption option, long value);
+CURLcode docket_curl_setopt_off(CURL *handle, CURLoption option, curl_off_t value);
+CURLcode docket_curl_setopt_ptr(CURL *handle, CURLoption option, const void *value);
+CURLcode docket_curl_setopt_write(CURL *handle, size_t (*fn)(char *, size_t, size_t, void *));
+CURLcode docket_curl_setopt_read(CURL *handle, size_t (*fn)(char *, size_t, size_t, void *));
+CURLcode docket_curl_setopt_header(CURL *handle, size_t (*fn)(char *, size_t, size_t, void *));
+CURLcode docket_curl_setopt_xferinfo(CURL *handle, int (*fn)(void *, curl_off_t, curl_off_t, curl_off_t, curl_off_t));
+CURLcode docket_curl_getinfo_long(CURL *handle, CURLINFO info, long *value);
+CURLcode docket_curl_getinfo_off(CURL *handle, CURLINFO info, curl_off_t *value);
+
+// libmicrohttpd: MHD_start_daemon takes its options as varargs.
+typedef struct {
+    uint16_t port;               // 0 picks a free port
+    const char *bind_address;    // IPv4 dotted quad or NULL for any
+    unsigned int connection_limit;
+    unsigned int connection_timeout_seconds;
+    size_t connection_memory_limit;  // bounds header and URL sizes
+    unsigned int thread_pool_size;   // 0 = thread per connection
+    unsigned int per_ip_connection_limit;
+} docket_mhd_options;
+
+struct MHD_Daemon *docket_mhd_start(const docket_mhd_options *options,
+                                    MHD_AccessHandlerCallback handler, void *handler_cls,
+                                    MHD_RequestCompletedCallback completed, void *completed_cls);
+// The port the daemon listens on (useful after asking for port 0).
+uint16_t docket_mhd_bound_port(struct MHD_Daemon *daemon);
+// Socket of a connection, to read its local and peer address; -1 when unknown.
+int docket_mhd_connection_fd(struct MHD_Connection *connection);
+// Per-connection timeout override in seconds.
+void docket_mhd_set_connection_timeout(struct MHD_Connection *connection, unsigned int seconds);
+
+#endif

@@ -1,0 +1,40 @@
+import Foundation
+
+/// Failures users hit; each says what failed, with which input, and what to do next.
+public enum DocketError: Error, CustomStringConvertible, Sendable {
+    case registryUnreachable(url: String, reason: String)
+    case imageNotFound(ImageReference, registry: String)
+    case blobNotFound(Digest, registry: String)
+    case digestMismatch(expected: Digest, actual: Digest)
+    case dockerSocketMissing(path: String)
+    case dockerEngine(String)
+    case diskFull(path: String)
+    case invalidArchive(path: String, reason: String)
+    case registry(status: Int, message: String)
+    case torrent(String)
+
+    public var description: String {
+        switch self {
+        case .registryUnreachable(let url, let reason):
+            "cannot reach registry \(url) (\(reason)): check the address and that `docket-cli serve` is running there"
+        case .imageNotFound(let ref, let registry):
+            "image \(ref) not found on \(registry): run `docket-cli images --registry \(registry)` to see what it holds"
+        case .blobNotFound(let digest, let registry):
+            "blob \(digest) not found on \(registry)"
+        case .digestMismatch(let expected, let actual):
+            "digest mismatch: expected \(expected), got \(actual); the download was discarded, try again"
+        case .dockerSocketMissing(let path):
+            "no Docker engine at \(path): start dockerd, set DOCKER_HOST, or use --output FILE to write an archive instead"
+        case .dockerEngine(let message):
+            "Docker engine error: \(message)"
+        case .diskFull(let path):
+            "disk full while writing \(path): free some space and pull again (already stored blobs are kept)"
+        case .invalidArchive(let path, let reason):
+            "\(path) is not an image archive (\(reason)): give a file written by `docker save` or an OCI layout tar"
+        case .registry(let status, let message):
+            "registry answered \(status): \(message)"
+        case .torrent(let message):
+            "BitTorrent transfer failed: \(message)"
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+
+/// The client side of a registry: list, resolve, fetch torrents and blobs, push.
+public protocol Registry: Sendable {
+    /// Every name:tag the registry holds.
+    func listImages() async throws -> [ImageSummary]
+    /// The manifest for a tag or digest. Throws `DocketError.imageNotFound` when there is none.
+    func resolve(_ reference: ImageReference) async throws -> ResolvedImage
+    /// The BitTorrent metainfo (bencoded) for one blob; its announce and web-seed URLs point at this registry.
+    func torrent(for blob: Digest, repository: String) async throws -> Data
+    /// Downloads a blob over plain HTTP into `path` (small blobs, and the no-P2P mode).
+    func downloadBlob(_ digest: Digest, repository: String, to path: String) async throws
+    /// Uploads an image archive (`docker save` format or an OCI layout tar) as `reference`.
+    func push(archiveAt path: String, as reference: ImageReference) async throws -> ResolvedImage
+}
+
+/// A handle on one blob being written into an `ImageStore`. Write to `path`, then commit or cancel.
+public struct BlobWrite: Sendable, Hashable {
+    public var digest: Digest
+    /// Temporary file to fill; it becomes visible under `digest` only on commit.
+    public var path: String
+
+    public init(digest: Digest, path: String) {
+        self.digest = digest
+        self.path = path
+    }
+}
+
+/// Local content-addressed storage for blobs and manifests.
+public protocol ImageStore: Sendable {
+    func contains(_ digest: Digest) async -> Bool
+    /// Path of a committed blob, for reading or seeding; nil when absent.
+    func path(of digest: Digest) async -> String?
+    /// Starts writing a blob; the caller fills `BlobWrite.path`.
+    func beginWrite(_ digest: Digest) async throws -> BlobWrite
+    /// Verifies the sha256 of the written bytes against the digest and makes the blob visible.
+    /// Throws `DocketError.digestMismatch` (and removes the temp file) when they differ.
+    func commit(_ write: BlobWrite) async throws
+    func cancel(_ write: BlobWrite) async
+    /// Records a manifest under its digest and the reference's tag.
+    func putManifest(_ bytes: Data, for reference: ImageReference) async throws -> Digest
+    func manifest(for reference: ImageReference) async throws -> Data?
+}
+
+/// Progress of one torrent transfer.
+public struct TransferProgress: Sendable, Hashable {
+    public var verifiedBytes: Int64
+    public var totalBytes: Int64
+    /// Payload bytes received from BitTorrent peers that are not the registry.
+    public var bytesFromPeers: Int64
+    /// Payload bytes received from the registry: its seeder (over the peer wire) and its web seed.
+    public var bytesFromRegistry: Int64
+    public var bytesUploaded: Int64
+    public var connectedPeers: Int
+    public var isComplete: Bool
+    /// A human-readable note, e.g. "tracker unreachable, using web seed".
+    public var notice: String?
+
+    public init(verifiedBytes: Int64 = 0, totalBytes: Int64 = 0, bytesFromPeers: Int64 = 0, bytesFromRegistry: Int64 = 0,
+                bytesUploaded: Int64 = 0, connectedPeers: Int = 0, isComplete: Bool = false, notice: String? = nil) {
+        self.verifiedBytes = verifiedBytes
+        self.totalBytes = totalBytes
+        self.bytesFromPeers = bytesFromPeers
+        self.bytesFromRegistry = bytesFromRegistry
+        self.bytesUploaded = bytesUploaded
+        self.connectedPeers = connectedPeers
+        self.isComplete = isComplete
+        self.notice = notice
+    }
+}
+
+/// One download or seed in progress.
+public protocol TorrentTransfer: Sendable {
+    /// Progress updates until the transfer stops.
+    var progress: AsyncStream<TransferProgress> { get }
+    /// Returns when every piece is verified on disk; throws if the download failed.
+    func waitUntilComplete() async throws
+    /// Stops transferring (and seeding) this torrent.
+    func stop() async
+}
+
+/// Downloads torrents into local files and seeds them from there.
+public protocol TorrentSeeder: Sendable {
+    /// Downloads `torrent` (bencoded metainfo) into the file at `path`; after completion it keeps seeding until stopped.
+    func download(torrent: Data, to path: String) async throws -> any TorrentTransfer
+    /// Seeds the complete file at `path`.
+    func seed(torrent: Data, from path: String) async throws -> any TorrentTransfer
+    /// Stops every transfer and closes the listening socket.
+    func shutdown() async
+}
+
+/// A pulled image, ready to hand to a runtime.
+public struct PulledImage: Sendable {
+    public var resolved: ResolvedImage
+    public var store: any ImageStore
+
+    public init(resolved: ResolvedImage, store: any ImageStore) {
+        self.resolved = resolved
+        self.store = store
+    }
+}
+
+/// Hands a pulled image to a runtime (the Docker engine, an archive file, …).
+public protocol Deployer: Sendable {
+    func deploy(_ image: PulledImage) async throws
+}
