@@ -7,20 +7,6 @@ import Testing
     private let layerB = Data([0x1f, 0x8b, 0x08, 0x00] + Array("gzip-ish".utf8))
     private let config = Data(#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#.utf8)
 
-    private func tempDir() throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("docket-img-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
-    }
-
-    private func writeTar(_ path: String, _ build: (inout TarWriter) throws -> Void) throws {
-        _ = FileManager.default.createFile(atPath: path, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        defer { try? handle.close() }
-        var writer = TarWriter(handle: handle)
-        try build(&writer)
-        try writer.finish()
-    }
 
     private func bytes(_ archive: ImageArchive, _ member: ImageArchive.Member) throws -> Data {
         var out = Data()
@@ -29,10 +15,10 @@ import Testing
     }
 
     @Test func readsLegacyDockerSaveWithSymlinkedLayer() throws {
-        let dir = try tempDir()
+        let dir = try TarTestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/legacy.tar"
-        try writeTar(path) { w in
+        try TarTestSupport.writeArchive(at: path) { w in
             try w.addFile(name: "abc.json", data: config)
             try w.addDirectory(name: "111")
             try w.addFile(name: "111/layer.tar", data: layerA)
@@ -53,7 +39,7 @@ import Testing
     }
 
     @Test func readsOCILayoutWithNestedIndexAndDotSlashNames() throws {
-        let dir = try tempDir()
+        let dir = try TarTestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let configDigest = Digest.sha256(of: config)
         let layerDigest = Digest.sha256(of: layerB)
@@ -74,7 +60,7 @@ import Testing
           "annotations":{"io.containerd.image.name":"docker.io/library/app:2.0"}}]}
         """.utf8)
         let path = dir + "/oci.tar"
-        try writeTar(path) { w in
+        try TarTestSupport.writeArchive(at: path) { w in
             try w.addDirectory(name: "./")
             try w.addFile(name: "./oci-layout", data: Data(#"{"imageLayoutVersion":"1.0.0"}"#.utf8))
             try w.addFile(name: "./index.json", data: index)
@@ -95,7 +81,7 @@ import Testing
     }
 
     @Test func dockerLoadArchiveRoundTrips() throws {
-        let dir = try tempDir()
+        let dir = try TarTestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try layerA.write(to: URL(fileURLWithPath: dir + "/a"))
         try layerB.write(to: URL(fileURLWithPath: dir + "/b"))
@@ -119,10 +105,10 @@ import Testing
     }
 
     @Test func explainsWhatIsMissing() throws {
-        let dir = try tempDir()
+        let dir = try TarTestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/broken.tar"
-        try writeTar(path) { w in
+        try TarTestSupport.writeArchive(at: path) { w in
             try w.addFile(name: "manifest.json", data: Data(#"[{"Config":"c.json","RepoTags":[],"Layers":["l/layer.tar"]}]"#.utf8))
             try w.addFile(name: "c.json", data: config)
         }
@@ -134,7 +120,7 @@ import Testing
             #expect(error.description.contains(path))
         }
         let empty = dir + "/empty.tar"
-        try writeTar(empty) { try $0.addFile(name: "readme", data: Data("x".utf8)) }
+        try TarTestSupport.writeArchive(at: empty) { try $0.addFile(name: "readme", data: Data("x".utf8)) }
         #expect(throws: DocketError.self) { try ImageArchive.read(path: empty) }
     }
 }

@@ -3,23 +3,9 @@ import Foundation
 import Testing
 
 @Suite struct TarTests {
-    private func tempDir() throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("docket-tar-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
-    }
-
-    private func writeArchive(at path: String, _ build: (inout TarWriter) throws -> Void) throws {
-        _ = FileManager.default.createFile(atPath: path, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        defer { try? handle.close() }
-        var writer = TarWriter(handle: handle)
-        try build(&writer)
-        try writer.finish()
-    }
 
     @Test func roundTripsFilesDirectoriesAndLongNames() throws {
-        let dir = try tempDir()
+        let dir = try TarTestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let source = dir + "/source.bin"
         let big = Data((0..<5000).map { UInt8($0 % 251) })
@@ -27,7 +13,7 @@ import Testing
         let ustarSplitName = String(repeating: "d", count: 90) + "/" + String(repeating: "f", count: 90)
         let paxName = String(repeating: "p", count: 300) + ".txt"
         let archive = dir + "/a.tar"
-        try writeArchive(at: archive) { w in
+        try TarTestSupport.writeArchive(at: archive) { w in
             try w.addDirectory(name: "blobs")
             try w.addFile(name: "blobs/hello.txt", data: Data("hello\n".utf8))
             try w.addFile(name: "big.bin", contentsOf: source)
@@ -60,7 +46,7 @@ import Testing
     }
 
     @Test func readsArchivesWrittenBySystemTar() throws {
-        let dir = try tempDir()
+        let dir = try TarTestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let longDir = String(repeating: "x", count: 120)
         try FileManager.default.createDirectory(atPath: "\(dir)/in/\(longDir)", withIntermediateDirectories: true)
@@ -80,11 +66,28 @@ import Testing
         }
     }
 
+    @Test func systemTarReadsOurArchives() throws {
+        let dir = try TarTestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let longName = "deep/" + String(repeating: "n", count: 200)
+        try TarTestSupport.writeArchive(at: dir + "/ours.tar") { w in
+            try w.addDirectory(name: "deep")
+            try w.addFile(name: longName, data: Data("long".utf8))
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/tar")
+        process.arguments = ["-xf", dir + "/ours.tar", "-C", dir]
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(FileManager.default.contents(atPath: dir + "/" + longName) == Data("long".utf8))
+    }
+
     @Test func rejectsCorruptAndTruncatedArchives() throws {
-        let dir = try tempDir()
+        let dir = try TarTestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let archive = dir + "/a.tar"
-        try writeArchive(at: archive) { w in try w.addFile(name: "f", data: Data(count: 2000)) }
+        try TarTestSupport.writeArchive(at: archive) { w in try w.addFile(name: "f", data: Data(count: 2000)) }
         var raw = try Data(contentsOf: URL(fileURLWithPath: archive))
 
         var corrupt = raw
