@@ -12,6 +12,10 @@ public enum DocketError: Error, CustomStringConvertible, Sendable {
     case invalidArchive(path: String, reason: String)
     case registry(status: Int, message: String)
     case torrent(String)
+    /// The registry serves this blob over plain HTTP only (it is under the small-blob threshold).
+    case torrentUnavailable(Digest)
+    /// A local file operation failed: which path, and what the system said.
+    case fileSystem(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -35,6 +39,10 @@ public enum DocketError: Error, CustomStringConvertible, Sendable {
             "registry answered \(status): \(message)"
         case .torrent(let message):
             "BitTorrent transfer failed: \(message)"
+        case .torrentUnavailable(let digest):
+            "the registry has no torrent for blob \(digest) (small blobs go over plain HTTP)"
+        case .fileSystem(let path, let reason):
+            "cannot write \(path): \(reason); check the directory exists and is writable"
         }
     }
 }

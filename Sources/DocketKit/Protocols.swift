@@ -8,10 +8,19 @@ public protocol Registry: Sendable {
     func resolve(_ reference: ImageReference) async throws -> ResolvedImage
     /// The BitTorrent metainfo (bencoded) for one blob; its announce and web-seed URLs point at this registry.
     func torrent(for blob: Digest, repository: String) async throws -> Data
-    /// Downloads a blob over plain HTTP into `path` (small blobs, and the no-P2P mode).
-    func downloadBlob(_ digest: Digest, repository: String, to path: String) async throws
+    /// Downloads a blob over plain HTTP into `path` (small blobs, and the no-P2P mode), reporting
+    /// the bytes received so far to `progress`.
+    func downloadBlob(_ digest: Digest, repository: String, to path: String,
+                      progress: @escaping @Sendable (Int64) -> Void) async throws
     /// Uploads an image archive (`docker save` format or an OCI layout tar) as `reference`.
     func push(archiveAt path: String, as reference: ImageReference) async throws -> ResolvedImage
+}
+
+extension Registry {
+    /// Downloads a blob over plain HTTP into `path` without progress reports.
+    public func downloadBlob(_ digest: Digest, repository: String, to path: String) async throws {
+        try await downloadBlob(digest, repository: repository, to: path, progress: { _ in })
+    }
 }
 
 /// A handle on one blob being written into an `ImageStore`. Write to `path`, then commit or cancel.
@@ -71,8 +80,10 @@ public struct TransferProgress: Sendable, Hashable {
 
 /// One download or seed in progress.
 public protocol TorrentTransfer: Sendable {
-    /// Progress updates until the transfer stops.
+    /// Progress updates until the transfer stops (one consumer; older updates may be dropped).
     var progress: AsyncStream<TransferProgress> { get }
+    /// The latest progress, whether or not anyone reads `progress`.
+    func currentProgress() async -> TransferProgress
     /// Returns when every piece is verified on disk; throws if the download failed.
     func waitUntilComplete() async throws
     /// Stops transferring (and seeding) this torrent.
@@ -87,6 +98,13 @@ public protocol TorrentSeeder: Sendable {
     func seed(torrent: Data, from path: String) async throws -> any TorrentTransfer
     /// Stops every transfer and closes the listening socket.
     func shutdown() async
+    /// True when a finished download keeps seeding after its file is renamed (the engine holds the
+    /// file open); false when the caller must start a new `seed` from the file's new path.
+    var continuesSeedingAfterRename: Bool { get }
+}
+
+extension TorrentSeeder {
+    public var continuesSeedingAfterRename: Bool { false }
 }
 
 /// A pulled image, ready to hand to a runtime.
@@ -102,5 +120,11 @@ public struct PulledImage: Sendable {
 
 /// Hands a pulled image to a runtime (the Docker engine, an archive file, …).
 public protocol Deployer: Sendable {
+    /// Checks, before anything is downloaded, that deploying can work (e.g. the Docker socket answers).
+    func prepare() async throws
     func deploy(_ image: PulledImage) async throws
+}
+
+extension Deployer {
+    public func prepare() async throws {}
 }

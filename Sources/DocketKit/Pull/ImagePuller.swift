@@ -1,0 +1,255 @@
+import Foundation
+
+/// Pulls an image from a `Registry` into an `ImageStore`: config and small blobs over HTTP, layers over
+/// BitTorrent (with plain HTTP as fallback), every blob verified against its digest before it is stored.
+public struct ImagePuller: Sendable {
+    /// A pulled image and the torrents still seeding it.
+    public struct Result: Sendable {
+        public var image: PulledImage
+        public var summary: PullSummary
+        public var seeding: SeedingSession
+    }
+
+    public let registry: any Registry
+    public let store: any ImageStore
+    /// nil means HTTP only, whatever `options.peerToPeer` says.
+    public let seeder: (any TorrentSeeder)?
+    public let options: PullOptions
+    public let logger: Logger
+
+    public init(registry: any Registry, store: any ImageStore, seeder: (any TorrentSeeder)?,
+                options: PullOptions = PullOptions(), logger: Logger = .silent) {
+        self.registry = registry
+        self.store = store
+        self.seeder = seeder
+        self.options = options
+        self.logger = logger
+    }
+
+    /// The whole job as a stream: check the deployer, download, deploy, seed for `options.seedTime`.
+    /// The stream ends after seeding; stopping the consumer (or cancelling its task) stops everything cleanly.
+    public func pull(_ reference: ImageReference, deployer: (any Deployer)? = nil) -> AsyncThrowingStream<PullEvent, Error> {
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: PullEvent.self)
+        let task = Task {
+            do {
+                try await deployer?.prepare()
+                let result = try await download(reference) { continuation.yield($0) }
+                do {
+                    if let deployer {
+                        try await deployer.deploy(result.image)
+                        continuation.yield(.deployed)
+                    }
+                } catch {
+                    await result.seeding.stop()
+                    throw error
+                }
+                await result.seeding.seed(for: options.seedTime) { continuation.yield($0) }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
+    }
+
+    /// Downloads every blob missing from the store, stores the manifest, and returns with the layers
+    /// still seeding (call `result.seeding.seed(for:)` or `stop()`). On failure nothing is left seeding
+    /// and the manifest is not stored.
+    public func download(_ reference: ImageReference, events: @escaping @Sendable (PullEvent) -> Void = { _ in }) async throws -> Result {
+        let start = ContinuousClock.now
+        let resolved = try await registry.resolve(reference)
+        let manifest = resolved.manifest
+        events(.resolved(reference: reference, digest: resolved.manifestDigest, layers: manifest.layers))
+
+        let transfers = LockedBox<[any TorrentTransfer]>([])
+        let outcomes: [LayerOutcome]
+        do {
+            let config = try await fetchOverHTTP(manifest.config, repository: reference.name, events: nil)
+            var seen = Set<Digest>()
+            let layers = manifest.layers.filter { seen.insert($0.digest).inserted }
+            outcomes = try await fetchLayers(layers, repository: reference.name, events: events, transfers: transfers)
+                + [config]
+            _ = try await store.putManifest(resolved.manifestBytes, for: reference)
+        } catch {
+            for transfer in transfers.withLockedValue({ $0 }) { await transfer.stop() }
+            throw error
+        }
+
+        let elapsed = start.duration(to: .now)
+        let summary = PullSummary(
+            reference: reference.description, manifestDigest: resolved.manifestDigest, layerCount: manifest.layers.count,
+            totalBytes: outcomes.reduce(0) { $0 + $1.size },
+            bytesFromRegistry: outcomes.reduce(0) { $0 + $1.fromRegistry },
+            bytesFromPeers: outcomes.reduce(0) { $0 + $1.fromPeers },
+            bytesAlreadyStored: outcomes.filter(\.skipped).reduce(0) { $0 + $1.size },
+            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        events(.pulled(summary))
+        return Result(image: PulledImage(resolved: resolved, store: store), summary: summary,
+                      seeding: SeedingSession(transfers: transfers.withLockedValue { $0 }))
+    }
+
+    // MARK: - Layers
+
+    struct LayerOutcome: Sendable {
+        var size: Int64
+        var fromRegistry: Int64 = 0
+        var fromPeers: Int64 = 0
+        var skipped = false
+    }
+
+    /// Fetches layers, at most `options.maxConcurrentLayers` at a time; the first failure cancels the rest.
+    private func fetchLayers(_ layers: [Descriptor], repository: String, events: @escaping @Sendable (PullEvent) -> Void,
+                             transfers: LockedBox<[any TorrentTransfer]>) async throws -> [LayerOutcome] {
+        try await withThrowingTaskGroup(of: LayerOutcome.self) { group in
+            var pending = layers[...]
+            var outcomes: [LayerOutcome] = []
+            func startNext() {
+                guard let layer = pending.popFirst() else { return }
+                group.addTask { try await fetchLayer(layer, repository: repository, events: events, transfers: transfers) }
+            }
+            for _ in 0..<options.maxConcurrentLayers { startNext() }
+            while let outcome = try await group.next() {
+                outcomes.append(outcome)
+                startNext()
+            }
+            return outcomes
+        }
+    }
+
+    private func fetchLayer(_ layer: Descriptor, repository: String, events: @escaping @Sendable (PullEvent) -> Void,
+                            transfers: LockedBox<[any TorrentTransfer]>) async throws -> LayerOutcome {
+        let digest = layer.digest
+        if await store.contains(digest) {
+            events(.layerSkipped(digest, size: layer.size))
+            if let transfer = await seedStoredLayer(digest, repository: repository) {
+                transfers.withLockedValue { $0.append(transfer) }
+            }
+            return LayerOutcome(size: layer.size, skipped: true)
+        }
+        if options.peerToPeer, let seeder {
+            do {
+                let torrent = try await registry.torrent(for: digest, repository: repository)
+                let (outcome, transfer) = try await fetchOverBitTorrent(layer, torrent: torrent, seeder: seeder, events: events)
+                if let transfer { transfers.withLockedValue { $0.append(transfer) } }
+                return outcome
+            } catch DocketError.torrentUnavailable {
+                // A small blob: the registry serves it over plain HTTP only.
+            } catch let error as BitTorrentFailure {
+                try Task.checkCancellation()
+                events(.notice("BitTorrent failed for layer \(digest.hex.prefix(12)) (\(error.underlying)); fetching it over HTTP"))
+            }
+        }
+        return try await fetchOverHTTP(layer, repository: repository, events: events)
+    }
+
+    /// A failure of the torrent transfer itself (not of verifying or storing), so HTTP may still work.
+    private struct BitTorrentFailure: Error {
+        var underlying: Error
+    }
+
+    private func fetchOverBitTorrent(_ layer: Descriptor, torrent: Data, seeder: any TorrentSeeder,
+                                     events: @escaping @Sendable (PullEvent) -> Void) async throws -> (LayerOutcome, (any TorrentTransfer)?) {
+        let digest = layer.digest
+        let write = try await store.beginWrite(digest)
+        events(.layerStarted(digest, size: layer.size, source: .peerToPeer))
+        let transfer: any TorrentTransfer
+        do {
+            transfer = try await seeder.download(torrent: torrent, to: write.path)
+        } catch {
+            await store.cancel(write)
+            throw BitTorrentFailure(underlying: error)
+        }
+        do {
+            try await Self.waitForTransfer(transfer, digest: digest, events: events)
+        } catch {
+            await transfer.stop()
+            await store.cancel(write)
+            throw error is CancellationError ? error : BitTorrentFailure(underlying: error)
+        }
+        let final = await transfer.currentProgress()
+        do {
+            try await store.commit(write)
+        } catch {
+            await transfer.stop()
+            await store.cancel(write)
+            throw error
+        }
+        // Whatever the engine did not attribute (e.g. pieces already on disk) counts as from the registry.
+        let fromPeers = min(final.bytesFromPeers, layer.size)
+        let outcome = LayerOutcome(size: layer.size, fromRegistry: layer.size - fromPeers, fromPeers: fromPeers)
+        events(.layerDone(digest, size: layer.size, fromRegistry: outcome.fromRegistry, fromPeers: outcome.fromPeers))
+        if seeder.continuesSeedingAfterRename { return (outcome, transfer) }
+        await transfer.stop()
+        return (outcome, await seedStoredLayer(digest, torrent: torrent))
+    }
+
+    /// Forwards progress until the transfer completes; cancellation stops the transfer.
+    private static func waitForTransfer(_ transfer: any TorrentTransfer, digest: Digest,
+                                        events: @escaping @Sendable (PullEvent) -> Void) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                var noticed = Set<String>()
+                for await progress in transfer.progress {
+                    events(.layerProgress(digest, progress))
+                    if let notice = progress.notice, noticed.insert(notice).inserted { events(.notice(notice)) }
+                }
+            }
+            try await withTaskCancellationHandler {
+                try await transfer.waitUntilComplete()
+            } onCancel: {
+                Task { await transfer.stop() }
+            }
+            try Task.checkCancellation()
+            group.cancelAll()
+        }
+        events(.layerProgress(digest, await transfer.currentProgress()))
+    }
+
+    /// Starts seeding a blob that is already stored; nil when there is no torrent or no seeder.
+    private func seedStoredLayer(_ digest: Digest, repository: String? = nil, torrent: Data? = nil) async -> (any TorrentTransfer)? {
+        guard options.peerToPeer, let seeder, let path = await store.path(of: digest) else { return nil }
+        do {
+            let metainfo: Data
+            if let torrent {
+                metainfo = torrent
+            } else {
+                metainfo = try await registry.torrent(for: digest, repository: repository ?? "")
+            }
+            return try await seeder.seed(torrent: metainfo, from: path)
+        } catch {
+            logger.debug("not seeding \(digest): \(error)")
+            return nil
+        }
+    }
+
+    /// Downloads one blob over plain HTTP unless it is stored; `events` nil reports nothing (the config).
+    private func fetchOverHTTP(_ blob: Descriptor, repository: String, events: (@Sendable (PullEvent) -> Void)?) async throws -> LayerOutcome {
+        let digest = blob.digest
+        if await store.contains(digest) {
+            events?(.layerSkipped(digest, size: blob.size))
+            return LayerOutcome(size: blob.size, skipped: true)
+        }
+        let write = try await store.beginWrite(digest)
+        events?(.layerStarted(digest, size: blob.size, source: .http))
+        do {
+            let size = blob.size
+            let lastPercent = LockedBox(-1)
+            try await registry.downloadBlob(digest, repository: repository, to: write.path) { received in
+                guard let events else { return }
+                let percent = size > 0 ? Int(received * 100 / size) : 100
+                guard lastPercent.withLockedValue({ last in
+                    defer { last = percent }
+                    return percent != last
+                }) else { return }
+                events(.layerProgress(digest, TransferProgress(verifiedBytes: received, totalBytes: size, bytesFromRegistry: received)))
+            }
+            try await store.commit(write)
+        } catch {
+            await store.cancel(write)
+            throw error
+        }
+        events?(.layerDone(digest, size: blob.size, fromRegistry: blob.size, fromPeers: 0))
+        return LayerOutcome(size: blob.size, fromRegistry: blob.size)
+    }
+}

@@ -1,0 +1,94 @@
+import DocketTorrent
+import Foundation
+
+/// A `TorrentSeeder` over Docket's own BitTorrent engine (`TorrentClient`): one listening socket
+/// and one event-loop thread for every transfer. A finished download keeps seeding after its file is
+/// renamed into the store.
+public final class DocketTorrentSeeder: TorrentSeeder {
+    public let client: TorrentClient
+
+    public init(client: TorrentClient) {
+        self.client = client
+    }
+
+    public convenience init(configuration: TorrentClient.Configuration) throws {
+        self.init(client: try TorrentClient(configuration: configuration))
+    }
+
+    /// The port peers reach this seeder on.
+    public var listenPort: UInt16 { client.listenPort }
+
+    public var continuesSeedingAfterRename: Bool { true }
+
+    public func download(torrent: Data, to path: String) async throws -> any TorrentTransfer {
+        try add(torrent, path: path, seeding: false)
+    }
+
+    public func seed(torrent: Data, from path: String) async throws -> any TorrentTransfer {
+        try add(torrent, path: path, seeding: true)
+    }
+
+    public func shutdown() async {
+        let client = self.client
+        _ = try? await Blocking.run(name: "docket.torrent.shutdown") { client.shutdown() }
+    }
+
+    private func add(_ torrent: Data, path: String, seeding: Bool) throws -> DocketTorrentTransfer {
+        let metainfo: Metainfo
+        do {
+            metainfo = try Metainfo.parse([UInt8](torrent))
+        } catch {
+            throw DocketError.torrent("the registry sent an unreadable torrent: \(error)")
+        }
+        do {
+            return DocketTorrentTransfer(handle: try client.add(metainfo, path: path, seeding: seeding))
+        } catch {
+            throw DocketError.torrent("cannot start torrent \(metainfo.name) at \(path): \(error)")
+        }
+    }
+}
+
+/// One torrent in a `TorrentClient`.
+final class DocketTorrentTransfer: TorrentTransfer {
+    let handle: TorrentHandle
+
+    init(handle: TorrentHandle) {
+        self.handle = handle
+    }
+
+    /// What a tracker failure means for the user: the web seed and known peers still work.
+    static let trackerNotice = "tracker unreachable, using web seed and known peers"
+
+    static func progress(_ status: TorrentStatus) -> TransferProgress {
+        TransferProgress(verifiedBytes: status.verifiedBytes, totalBytes: status.totalBytes,
+                         bytesFromPeers: status.bytesFromOtherPeers,
+                         bytesFromRegistry: status.bytesFromRegistrySeed + status.bytesFromWebSeed,
+                         bytesUploaded: status.bytesUploaded, connectedPeers: status.connectedPeers,
+                         isComplete: status.isComplete, notice: status.trackerError == nil ? nil : trackerNotice)
+    }
+
+    var progress: AsyncStream<TransferProgress> {
+        let (stream, continuation) = AsyncStream.makeStream(of: TransferProgress.self, bufferingPolicy: .bufferingNewest(16))
+        let events = handle.events
+        let forwarder = Task {
+            for await status in events { continuation.yield(Self.progress(status)) }
+            continuation.finish()
+        }
+        continuation.onTermination = { _ in forwarder.cancel() }
+        return stream
+    }
+
+    func currentProgress() -> TransferProgress { Self.progress(handle.status()) }
+
+    func waitUntilComplete() async throws {
+        do {
+            try await handle.waitUntilComplete()
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            throw DocketError.torrent("\(error)")
+        }
+    }
+
+    func stop() { handle.stop() }
+}

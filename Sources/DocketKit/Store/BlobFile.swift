@@ -1,0 +1,106 @@
+import Foundation
+
+/// File operations the image stores share. Every function blocks: call them on a `Blocking` thread.
+enum BlobFile {
+    /// Flushes the file at `path` to disk and returns the sha256 of its bytes.
+    static func syncAndHash(_ path: String) throws -> Digest {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw failure("open", path) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw failure("fsync", path) }
+        var hasher = Hasher(.sha256)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let n = read(fd, buffer.baseAddress, buffer.count)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw failure("read", path)
+            }
+            if n == 0 { break }
+            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+        }
+        return Digest(sha256Bytes: hasher.finalize())
+    }
+
+    /// Writes `data` to a fresh file in `directory`, flushes it and renames it to `path`,
+    /// so readers see either the old file or the complete new one.
+    static func writeAtomically(_ data: Data, to path: String, temporaryDirectory directory: String) throws {
+        try makeDirectory(directory)
+        try makeDirectory((path as NSString).deletingLastPathComponent)
+        let temp = (directory as NSString).appendingPathComponent(UUID().uuidString)
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw failure("create", temp) }
+        var ok = false
+        defer {
+            close(fd)
+            if !ok { unlink(temp) }
+        }
+        try data.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw failure("write", temp)
+                }
+                offset += n
+            }
+        }
+        guard fsync(fd) == 0 else { throw failure("fsync", temp) }
+        try rename(temp, to: path)
+        ok = true
+    }
+
+    static func rename(_ from: String, to: String) throws {
+        guard Foundation.rename(from, to) == 0 else { throw failure("rename to \(to)", from) }
+    }
+
+    static func makeDirectory(_ path: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw translate(error, path: path)
+        }
+    }
+
+    static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0
+    }
+
+    static func contents(_ path: String) throws -> Data? {
+        guard exists(path) else { return nil }
+        do {
+            return try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw translate(error, path: path)
+        }
+    }
+
+    /// Creates (or truncates) an empty file, so a writer can open it by path.
+    static func createEmpty(_ path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw failure("create", path) }
+        close(fd)
+    }
+
+    /// The error for the current `errno`: a full disk is `DocketError.diskFull`, anything else names the operation.
+    static func failure(_ operation: String, _ path: String) -> DocketError {
+        let code = errno
+        if code == ENOSPC || code == EDQUOT { return .diskFull(path: path) }
+        return .fileSystem(path: path, reason: "\(operation) failed: \(String(cString: strerror(code)))")
+    }
+
+    /// Maps Foundation's file errors the same way as `failure`.
+    static func translate(_ error: Error, path: String) -> Error {
+        if error is DocketError { return error }
+        let ns = error as NSError
+        let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError
+        let posix = ns.domain == NSPOSIXErrorDomain ? ns.code : (underlying?.domain == NSPOSIXErrorDomain ? underlying!.code : 0)
+        if posix == Int(ENOSPC) || posix == Int(EDQUOT) || ns.code == CocoaError.fileWriteOutOfSpace.rawValue {
+            return DocketError.diskFull(path: path)
+        }
+        return DocketError.fileSystem(path: path, reason: ns.localizedDescription)
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+
+/// A content-addressed image store in a directory. Blobs become visible only when committed, after
+/// their sha256 was checked; a crash leaves at most stray files under `tmp/`.
+///
+/// ```
+/// <root>/blobs/sha256/<hex>        committed blobs, named by the sha256 of their bytes
+/// <root>/tmp/<hex>.<uuid>          writes in progress (filled by the caller, then renamed)
+/// <root>/manifests/sha256/<hex>    manifest bytes, named by their digest
+/// <root>/tags/<name>/<tag>         the digest (text) of the manifest a tag points at
+/// ```
+public struct FileImageStore: ImageStore {
+    /// The store's directory; created on first write.
+    public let root: String
+
+    public init(root: String) {
+        self.root = (root as NSString).standardizingPath
+    }
+
+    /// Where a committed blob lives (whether or not it exists yet).
+    public func blobPath(_ digest: Digest) -> String { "\(root)/blobs/\(digest.algorithm)/\(digest.hex)" }
+    private var temporaryDirectory: String { "\(root)/tmp" }
+    private func manifestPath(_ digest: Digest) -> String { "\(root)/manifests/\(digest.algorithm)/\(digest.hex)" }
+    private func tagPath(_ reference: ImageReference) -> String { "\(root)/tags/\(reference.name)/\(reference.reference)" }
+
+    public func contains(_ digest: Digest) async -> Bool {
+        let path = blobPath(digest)
+        return (try? await Blocking.run { BlobFile.exists(path) }) ?? false
+    }
+
+    public func path(of digest: Digest) async -> String? {
+        await contains(digest) ? blobPath(digest) : nil
+    }
+
+    public func beginWrite(_ digest: Digest) async throws -> BlobWrite {
+        let path = "\(temporaryDirectory)/\(digest.hex).\(UUID().uuidString)"
+        let directory = temporaryDirectory
+        try await Blocking.run {
+            try BlobFile.makeDirectory(directory)
+            try BlobFile.createEmpty(path)
+        }
+        return BlobWrite(digest: digest, path: path)
+    }
+
+    public func commit(_ write: BlobWrite) async throws {
+        let destination = blobPath(write.digest)
+        try await Blocking.run(name: "docket.store.commit") {
+            let actual: Digest
+            do {
+                actual = try BlobFile.syncAndHash(write.path)
+            } catch {
+                unlink(write.path)
+                throw error
+            }
+            guard actual == write.digest else {
+                unlink(write.path)
+                throw DocketError.digestMismatch(expected: write.digest, actual: actual)
+            }
+            try BlobFile.makeDirectory((destination as NSString).deletingLastPathComponent)
+            try BlobFile.rename(write.path, to: destination)
+        }
+    }
+
+    public func cancel(_ write: BlobWrite) async {
+        _ = try? await Blocking.run { unlink(write.path) }
+    }
+
+    public func putManifest(_ bytes: Data, for reference: ImageReference) async throws -> Digest {
+        let digest = Digest.sha256(of: bytes)
+        if reference.isDigest, reference.reference != digest.description {
+            throw DocketError.digestMismatch(expected: try Digest(parsing: reference.reference), actual: digest)
+        }
+        let (manifestPath, tagPath, directory) = (manifestPath(digest), tagPath(reference), temporaryDirectory)
+        let isTag = !reference.isDigest
+        try await Blocking.run {
+            try BlobFile.writeAtomically(bytes, to: manifestPath, temporaryDirectory: directory)
+            if isTag {
+                try BlobFile.writeAtomically(Data(digest.description.utf8), to: tagPath, temporaryDirectory: directory)
+            }
+        }
+        return digest
+    }
+
+    public func manifest(for reference: ImageReference) async throws -> Data? {
+        let root = self
+        return try await Blocking.run {
+            let digest: Digest
+            if reference.isDigest {
+                digest = try Digest(parsing: reference.reference)
+            } else {
+                guard let text = try BlobFile.contents(root.tagPath(reference)) else { return nil }
+                digest = try Digest(parsing: String(decoding: text, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+            }
+            return try BlobFile.contents(root.manifestPath(digest))
+        }
+    }
+}
