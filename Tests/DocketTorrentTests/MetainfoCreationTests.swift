@@ -27,6 +27,13 @@ import Testing
         #expect(meta.totalLength == Int64(bytes.count))
     }
 
+    @Test func piecesLargerThanOneReadAreHashedWhole() throws {
+        let pieceLength = 4 * PieceHasher.readSize
+        let bytes = content(pieceLength + PieceHasher.readSize + 5)
+        let meta = try withFile(bytes) { try Metainfo.create(fileAt: $0, name: "big", pieceLength: pieceLength, isPrivate: false, announce: nil, urlList: []) }
+        #expect(meta.pieceHashes == [Hasher.sha1(Array(bytes[..<pieceLength])), Hasher.sha1(Array(bytes[pieceLength...]))])
+    }
+
     @Test func infoDictionaryIsExactlyTheDeterministicOne() throws {
         let bytes = content(100_000)
         let meta = try withFile(bytes) {

@@ -7,10 +7,12 @@ import Glibc
 /// Hashes a file's pieces with SHA-1 on dedicated threads, never on the cooperative pool.
 ///
 /// The pieces are split into one contiguous range per thread; each thread reads its range
-/// with `pread` in large chunks into a buffer of its own and hashes the pieces in place.
+/// with `pread` into a buffer of its own and hashes each chunk right after reading it.
 enum PieceHasher {
-    /// Bytes read per `pread` (rounded to whole pieces, at least one piece).
-    static let readSize = 16 << 20
+    /// Bytes read per `pread` (at most one piece): small enough to stay in the CPU cache
+    /// between the copy and the hash. 1 MiB measured fastest on a 1 GiB file (128 KiB to
+    /// 2 MiB within a few percent; whole 16 MiB reads about 15% slower).
+    static let readSize = 1 << 20
 
     /// The 20-byte SHA-1 of every piece of the first `size` bytes of `fd`, concatenated.
     /// Blocks the calling thread until all workers finish.
@@ -61,25 +63,26 @@ enum PieceHasher {
         }
     }
 
+    /// Reads the job's byte range in `readSize` chunks that never cross a piece boundary,
+    /// feeding each to the current piece's hasher while it is still in the CPU cache.
     private static func hashRange(_ job: Job) throws {
-        let piecesPerRead = max(1, readSize / job.pieceLength)
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: piecesPerRead * job.pieceLength, alignment: 4096)
+        let chunkSize = min(readSize, job.pieceLength)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 4096)
         defer { buffer.deallocate() }
-        var piece = job.pieces.lowerBound
-        while piece < job.pieces.upperBound {
-            let batch = min(piecesPerRead, job.pieces.upperBound - piece)
+        for piece in job.pieces {
             let start = Int64(piece) * Int64(job.pieceLength)
-            let length = Int(min(Int64(batch * job.pieceLength), job.size - start))
-            try readFully(job, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length]), at: start)
-            for index in 0..<batch {
-                let lower = index * job.pieceLength
-                let upper = min(lower + job.pieceLength, length)
-                var hasher = Hasher(.sha1)
-                hasher.update(UnsafeRawBufferPointer(rebasing: buffer[lower..<upper]))
-                let digest = hasher.finalize()
-                (job.output.base + (piece + index) * 20).update(from: digest, count: 20)
+            let end = min(start + Int64(job.pieceLength), job.size)
+            var hasher = Hasher(.sha1)
+            var offset = start
+            while offset < end {
+                let length = Int(min(Int64(chunkSize), end - offset))
+                let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length])
+                try readFully(job, into: chunk, at: offset)
+                hasher.update(UnsafeRawBufferPointer(chunk))
+                offset += Int64(length)
             }
-            piece += batch
+            let digest = hasher.finalize()
+            (job.output.base + piece * 20).update(from: digest, count: 20)
         }
     }
 
