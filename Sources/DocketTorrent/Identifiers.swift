@@ -66,7 +66,7 @@ public struct PeerID: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// A peer's IP literal and port. Hosts are normalised: IPv4-mapped IPv6 (`::ffff:1.2.3.4`)
+/// A peer's IP literal and port. Literal hosts are normalised: IPv4-mapped IPv6 (`::ffff:1.2.3.4`)
 /// becomes plain IPv4 and IPv6 is written in its canonical short form.
 public struct PeerAddress: Hashable, Sendable, CustomStringConvertible {
     /// An IPv4 or IPv6 literal, without brackets.
@@ -74,10 +74,21 @@ public struct PeerAddress: Hashable, Sendable, CustomStringConvertible {
     /// The TCP port.
     public let port: UInt16
 
-    /// Makes an address from an IP literal; nil when `host` is not an IPv4 or IPv6 literal.
-    public init?(host: String, port: UInt16) {
-        guard let bytes = PeerAddress.addressBytes(host) else { return nil }
+    /// Makes an address, normalising `host` when it is an IP literal (other text is kept as
+    /// given; use `init?(ipLiteral:port:)` to reject it instead).
+    public init(host: String, port: UInt16) {
+        self = PeerAddress(ipLiteral: host, port: port) ?? PeerAddress(unchecked: host, port: port)
+    }
+
+    /// Makes an address from an IP literal; nil when `ipLiteral` is not an IPv4 or IPv6 literal.
+    public init?(ipLiteral: String, port: UInt16) {
+        guard let bytes = PeerAddress.addressBytes(ipLiteral) else { return nil }
         self.init(addressBytes: bytes, port: port)
+    }
+
+    private init(unchecked host: String, port: UInt16) {
+        self.host = host
+        self.port = port
     }
 
     /// Makes an address from 4 (IPv4) or 16 (IPv6) network-order bytes; nil for other counts.
@@ -97,7 +108,7 @@ public struct PeerAddress: Hashable, Sendable, CustomStringConvertible {
     /// Whether the host is an IPv6 address (after normalisation).
     public var isIPv6: Bool { host.contains(":") }
 
-    /// The host's network-order bytes: 4 for IPv4, 16 for IPv6.
+    /// The host's network-order bytes: 4 for IPv4, 16 for IPv6, empty when the host is not an IP literal.
     public var addressBytes: [UInt8] { PeerAddress.addressBytes(host) ?? [] }
 
     /// `1.2.3.4:6881` or `[::1]:6881`.
@@ -112,8 +123,12 @@ public struct PeerAddress: Hashable, Sendable, CustomStringConvertible {
         return nil
     }
 
-    /// The compact form (BEP 23 / BEP 7): address bytes then the port, big-endian.
-    public var compact: [UInt8] { addressBytes + [UInt8(port >> 8), UInt8(port & 0xff)] }
+    /// The compact form (BEP 23 / BEP 7): address bytes then the port, big-endian; empty
+    /// when the host is not an IP literal.
+    public var compact: [UInt8] {
+        let address = addressBytes
+        return address.isEmpty ? [] : address + [UInt8(port >> 8), UInt8(port & 0xff)]
+    }
 
     /// Splits a compact peer list into addresses; nil when the length is not a multiple of
     /// `entrySize` (6 for IPv4, 18 for IPv6).

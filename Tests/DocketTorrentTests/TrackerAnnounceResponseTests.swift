@@ -7,7 +7,7 @@ import Testing
     }
 
     @Test func compactIPv4AndIPv6() throws {
-        let v6 = PeerAddress(host: "2001:db8::7", port: 51413)!
+        let v6 = PeerAddress(host: "2001:db8::7", port: 51413)
         let response = try parse([
             "interval": 1800, "min interval": 60, "complete": 3, "incomplete": 4, "warning message": "slow down",
             "peers": .bytes([10, 0, 0, 1, 0x1A, 0xE1, 192, 168, 0, 9, 0, 80]),
@@ -18,7 +18,7 @@ import Testing
         #expect(response.warning == "slow down")
         #expect(response.complete == 3)
         #expect(response.incomplete == 4)
-        #expect(response.peers == [PeerAddress(host: "10.0.0.1", port: 6881)!, PeerAddress(host: "192.168.0.9", port: 80)!, v6])
+        #expect(response.peers == [PeerAddress(host: "10.0.0.1", port: 6881), PeerAddress(host: "192.168.0.9", port: 80), v6])
     }
 
     @Test func dictionaryPeersNormaliseMappedIPv6() throws {

@@ -24,7 +24,7 @@ import Testing
 
     @Test func firstPeerSeesOnlyExtras() {
         let swarms = TrackerSwarms(interval: 30)
-        let seeder = PeerAddress(host: "192.168.1.1", port: 7000)!
+        let seeder = PeerAddress(host: "192.168.1.1", port: 7000)
         let value = answer(swarms, query(peer: "-DK0010-a"), extra: [seeder])
         #expect(value["interval"]?.integer == 30)
         #expect(value["complete"]?.integer == 0)
@@ -36,24 +36,24 @@ import Testing
 
     @Test func peersSeeEachOtherButNeverThemselves() {
         let swarms = TrackerSwarms()
-        let seeder = PeerAddress(host: "192.168.1.1", port: 7000)!
+        let seeder = PeerAddress(host: "192.168.1.1", port: 7000)
         _ = answer(swarms, query(peer: "-DK0010-a", port: 1111), ip: "10.0.0.1")
         _ = answer(swarms, query(peer: "-DK0010-b", port: 2222, left: 0), ip: "::ffff:10.0.0.2")
         let value = answer(swarms, query(peer: "-DK0010-c", port: 3333), ip: "2001:db8::3", extra: [seeder])
         let got = peers(value)
         #expect(got.first == seeder)
-        #expect(Set(got) == [seeder, PeerAddress(host: "10.0.0.1", port: 1111)!, PeerAddress(host: "10.0.0.2", port: 2222)!])
+        #expect(Set(got) == [seeder, PeerAddress(host: "10.0.0.1", port: 1111), PeerAddress(host: "10.0.0.2", port: 2222)])
         #expect(value["complete"]?.integer == 1)
         #expect(value["incomplete"]?.integer == 2)
         // A re-announce of `a` lists b, c and the seeder, not a.
         let again = peers(answer(swarms, query(peer: "-DK0010-a", port: 1111), ip: "10.0.0.1", extra: [seeder]))
-        #expect(Set(again) == [seeder, PeerAddress(host: "10.0.0.2", port: 2222)!, PeerAddress(host: "2001:db8::3", port: 3333)!])
+        #expect(Set(again) == [seeder, PeerAddress(host: "10.0.0.2", port: 2222), PeerAddress(host: "2001:db8::3", port: 3333)])
         #expect(swarms.swarmSize(hash) == 3)
     }
 
     @Test func askingSeederIsNotReturnedToItself() {
         let swarms = TrackerSwarms()
-        let seeder = PeerAddress(host: "10.0.0.9", port: 7000)!
+        let seeder = PeerAddress(host: "10.0.0.9", port: 7000)
         let value = answer(swarms, query(peer: "-DR0010-s", port: 7000, left: 0), ip: "10.0.0.9", extra: [seeder])
         #expect(peers(value).isEmpty)
     }
@@ -80,7 +80,7 @@ import Testing
         _ = answer(swarms, query(peer: "-DK0010-a", port: 1, extra: "&ip=172.16.0.5"), ip: "10.0.0.1")
         _ = answer(swarms, query(peer: "-DK0010-b", port: 2, extra: "&ip=evil.example"), ip: "10.0.0.2")
         let got = Set(peers(answer(swarms, query(peer: "-DK0010-c", port: 3), ip: "10.0.0.3")))
-        #expect(got == [PeerAddress(host: "172.16.0.5", port: 1)!, PeerAddress(host: "10.0.0.2", port: 2)!])
+        #expect(got == [PeerAddress(host: "172.16.0.5", port: 1), PeerAddress(host: "10.0.0.2", port: 2)])
     }
 
     @Test func plusIsNotASpaceInBinaryFields() {
@@ -133,7 +133,7 @@ import Testing
         let bytes = swarms.announce(rawQuery: query(peer: "-DK0010-b"), clientIP: "10.0.0.2", extraPeers: { _ in [] })
         let response = try AnnounceResponse.parse(bytes)
         #expect(response.interval == 30)
-        #expect(response.peers == [PeerAddress(host: "fe80::5", port: 1111)!])
+        #expect(response.peers == [PeerAddress(host: "fe80::5", port: 1111)])
     }
 
     @Test func concurrentAnnouncesAreSafe() async {

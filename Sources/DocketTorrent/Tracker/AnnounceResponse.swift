@@ -71,6 +71,6 @@ public struct AnnounceResponse: Sendable, Equatable {
     /// A `{ip, port}` entry; entries with a host name or a bad port are skipped.
     private static func dictionaryPeer(_ entry: BencodeValue) -> PeerAddress? {
         guard let ip = entry["ip"]?.string, let port = entry["port"]?.integer, (1...65535).contains(port) else { return nil }
-        return PeerAddress(host: ip, port: UInt16(port))
+        return PeerAddress(ipLiteral: ip, port: UInt16(port))
     }
 }

@@ -55,7 +55,7 @@ public final class TrackerSwarms: Sendable {
         } catch {
             return Self.failureResponse("invalid announce")
         }
-        let host = request.ip.flatMap { PeerAddress(host: $0, port: request.port) } ?? PeerAddress(host: clientIP, port: request.port)
+        let host = request.ip.flatMap { PeerAddress(ipLiteral: $0, port: request.port) } ?? PeerAddress(ipLiteral: clientIP, port: request.port)
         guard let address = host else {
             return Self.failureResponse("cannot tell your address: '\(clientIP)' is not an IP literal; pass ip=<address>")
         }
