@@ -78,6 +78,16 @@ enum BlobFile {
         }
     }
 
+    /// Creates an empty, uniquely named file for `digest` in `directory` (made if missing).
+    static func beginWrite(_ digest: Digest, in directory: String) async throws -> BlobWrite {
+        let path = "\(directory)/\(digest.hex).\(UUID().uuidString)"
+        try await Blocking.run {
+            try makeDirectory(directory)
+            try createEmpty(path)
+        }
+        return BlobWrite(digest: digest, path: path)
+    }
+
     /// Creates (or truncates) an empty file, so a writer can open it by path.
     static func createEmpty(_ path: String) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)

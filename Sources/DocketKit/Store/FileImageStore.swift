@@ -33,13 +33,7 @@ public struct FileImageStore: ImageStore {
     }
 
     public func beginWrite(_ digest: Digest) async throws -> BlobWrite {
-        let path = "\(temporaryDirectory)/\(digest.hex).\(UUID().uuidString)"
-        let directory = temporaryDirectory
-        try await Blocking.run {
-            try BlobFile.makeDirectory(directory)
-            try BlobFile.createEmpty(path)
-        }
-        return BlobWrite(digest: digest, path: path)
+        try await BlobFile.beginWrite(digest, in: temporaryDirectory)
     }
 
     public func commit(_ write: BlobWrite) async throws {

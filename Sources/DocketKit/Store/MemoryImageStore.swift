@@ -42,13 +42,7 @@ public actor MemoryImageStore: ImageStore {
     }
 
     public func beginWrite(_ digest: Digest) async throws -> BlobWrite {
-        let path = "\(scratchDirectory)/\(digest.hex).\(UUID().uuidString)"
-        let directory = scratchDirectory
-        try await Blocking.run {
-            try BlobFile.makeDirectory(directory)
-            try BlobFile.createEmpty(path)
-        }
-        return BlobWrite(digest: digest, path: path)
+        try await BlobFile.beginWrite(digest, in: scratchDirectory)
     }
 
     public func commit(_ write: BlobWrite) async throws {

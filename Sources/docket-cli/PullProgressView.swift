@@ -1,0 +1,162 @@
+import DocketKit
+import Foundation
+
+/// Shows `PullEvent`s: a per-layer view redrawn in place on a terminal (like `docker pull`),
+/// plain lines when piped, or one JSON object per event.
+final class PullProgressView: Sendable {
+    enum Mode: Sendable { case terminal, plain, json }
+
+    private struct Layer {
+        var digest: Digest
+        var size: Int64
+        var source: BlobSource?
+        var verified: Int64 = 0
+        var peers = 0
+        var status = "Waiting"
+    }
+
+    private struct State {
+        var order: [Digest] = []
+        var layers: [Digest: Layer] = [:]
+        var linesDrawn = 0
+        var lastDraw = ContinuousClock.now - .seconds(1)
+    }
+
+    let mode: Mode
+    private let state = LockedBox(State())
+
+    init(mode: Mode) {
+        self.mode = mode
+    }
+
+    func show(_ event: PullEvent) {
+        switch mode {
+        case .json: Console.line(Self.json(event))
+        case .plain: if let line = Self.plainLine(event) { Console.line(line) }
+        case .terminal: showOnTerminal(event)
+        }
+    }
+
+    // MARK: - Terminal
+
+    private func showOnTerminal(_ event: PullEvent) {
+        state.withLockedValue { state in
+            var force = true
+            var permanent: String?
+            switch event {
+            case .resolved(_, let digest, let layers):
+                permanent = "\(digest): \(layers.count) layers"
+                for layer in layers where state.layers[layer.digest] == nil {
+                    state.order.append(layer.digest)
+                    state.layers[layer.digest] = Layer(digest: layer.digest, size: layer.size)
+                }
+            case .layerStarted(let digest, _, let source):
+                state.layers[digest]?.source = source
+                state.layers[digest]?.status = "Downloading"
+            case .layerProgress(let digest, let progress):
+                state.layers[digest]?.verified = progress.verifiedBytes
+                state.layers[digest]?.peers = progress.connectedPeers
+                force = false
+            case .layerSkipped(let digest, _):
+                state.layers[digest]?.status = "Already exists"
+            case .layerDone(let digest, let size, let fromRegistry, let fromPeers):
+                state.layers[digest]?.verified = size
+                state.layers[digest]?.status = "Pull complete (\(ByteFormat.megabytes(fromRegistry)) registry, \(ByteFormat.megabytes(fromPeers)) peers)"
+            case .notice(let text): permanent = "notice: \(text)"
+            case .pulled(let summary): permanent = summary.line
+            default: permanent = Self.plainLine(event)
+            }
+            let now = ContinuousClock.now
+            guard force || permanent != nil || now - state.lastDraw > .milliseconds(100) else { return }
+            state.lastDraw = now
+            var text = state.linesDrawn > 0 ? "\u{1b}[\(state.linesDrawn)A" : ""
+            if let permanent { text += "\u{1b}[2K\(permanent)\n" }
+            // After the summary the block stays as it is, below nothing else.
+            if case .pulled = event {
+                state.linesDrawn = 0
+                state.order = []
+            }
+            for digest in state.order {
+                guard let layer = state.layers[digest] else { continue }
+                text += "\u{1b}[2K\(Self.row(layer))\n"
+            }
+            state.linesDrawn = state.order.count
+            Console.out(text)
+        }
+    }
+
+    private static func row(_ layer: Layer) -> String {
+        let short = String(layer.digest.hex.prefix(12))
+        guard layer.status == "Downloading" else { return "\(short): \(layer.status)" }
+        let fraction = layer.size > 0 ? min(1, Double(layer.verified) / Double(layer.size)) : 0
+        let width = 30
+        let filled = Int(fraction * Double(width))
+        let bar = String(repeating: "=", count: filled) + (filled < width ? ">" : "") + String(repeating: " ", count: max(0, width - filled - 1))
+        let source = layer.source == .http ? "http" : "p2p, \(layer.peers) peer\(layer.peers == 1 ? "" : "s")"
+        return "\(short): Downloading [\(bar)] \(String(format: "%.1f", Double(layer.verified) / 1e6))/\(ByteFormat.megabytes(layer.size)) (\(source))"
+    }
+
+    // MARK: - Plain lines
+
+    static func plainLine(_ event: PullEvent) -> String? {
+        switch event {
+        case .resolved(let reference, let digest, let layers):
+            "resolved \(reference) to \(digest): \(layers.count) layers"
+        case .layerStarted(let digest, let size, let source):
+            "\(digest.hex.prefix(12)): downloading \(ByteFormat.megabytes(size)) over \(source == .http ? "HTTP" : "BitTorrent")"
+        case .layerProgress:
+            nil
+        case .layerSkipped(let digest, _):
+            "\(digest.hex.prefix(12)): already exists"
+        case .layerDone(let digest, _, let fromRegistry, let fromPeers):
+            "\(digest.hex.prefix(12)): pull complete (\(ByteFormat.megabytes(fromRegistry)) from registry, \(ByteFormat.megabytes(fromPeers)) from peers)"
+        case .notice(let text):
+            "notice: \(text)"
+        case .pulled(let summary):
+            summary.line
+        case .deployed:
+            "deployed"
+        case .seeding(let layers, let seconds):
+            "seeding \(layers) layer\(layers == 1 ? "" : "s") for \(String(format: "%.0f", seconds)) s (Ctrl-C stops)"
+        case .seedingStopped(let uploaded):
+            "stopped seeding: uploaded \(ByteFormat.megabytes(uploaded)) to peers"
+        }
+    }
+
+    // MARK: - JSON
+
+    static func json(_ event: PullEvent) -> String {
+        var object: [String: Any]
+        switch event {
+        case .resolved(let reference, let digest, let layers):
+            object = ["event": "resolved", "reference": reference.description, "digest": digest.description,
+                      "layers": layers.map { ["digest": $0.digest.description, "size": $0.size] }]
+        case .layerStarted(let digest, let size, let source):
+            object = ["event": "layerStarted", "digest": digest.description, "size": size, "source": source.rawValue]
+        case .layerProgress(let digest, let progress):
+            object = ["event": "layerProgress", "digest": digest.description, "verifiedBytes": progress.verifiedBytes,
+                      "totalBytes": progress.totalBytes, "bytesFromRegistry": progress.bytesFromRegistry,
+                      "bytesFromPeers": progress.bytesFromPeers, "connectedPeers": progress.connectedPeers]
+        case .layerSkipped(let digest, let size):
+            object = ["event": "layerSkipped", "digest": digest.description, "size": size]
+        case .layerDone(let digest, let size, let fromRegistry, let fromPeers):
+            object = ["event": "layerDone", "digest": digest.description, "size": size,
+                      "bytesFromRegistry": fromRegistry, "bytesFromPeers": fromPeers]
+        case .notice(let text):
+            object = ["event": "notice", "message": text]
+        case .pulled(let summary):
+            object = ["event": "pulled", "reference": summary.reference, "digest": summary.manifestDigest.description,
+                      "layers": summary.layerCount, "totalBytes": summary.totalBytes, "bytesFromRegistry": summary.bytesFromRegistry,
+                      "bytesFromPeers": summary.bytesFromPeers, "bytesAlreadyStored": summary.bytesAlreadyStored,
+                      "seconds": summary.seconds]
+        case .deployed:
+            object = ["event": "deployed"]
+        case .seeding(let layers, let seconds):
+            object = ["event": "seeding", "layers": layers, "seconds": seconds]
+        case .seedingStopped(let uploaded):
+            object = ["event": "seedingStopped", "bytesUploaded": uploaded]
+        }
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+@testable import DocketKit
+
+/// A `TorrentSeeder` whose "swarm" is a dictionary: a download writes the swarm's bytes for the
+/// torrent's digest (the fake torrent is just the digest string) and completes at once.
+final class FakeTorrentSeeder: TorrentSeeder {
+    /// What peers hand out, by digest; may differ from the real bytes to simulate a bad swarm.
+    let swarm: [Digest: Data]
+    /// Digests whose download fails as a BitTorrent error.
+    let failing: Set<Digest>
+    private let log = LockedBox<(downloads: [Digest], seeds: [Digest], stopped: Int, live: Int)>(([], [], 0, 0))
+
+    init(swarm: [Digest: Data], failing: Set<Digest> = []) {
+        self.swarm = swarm
+        self.failing = failing
+    }
+
+    static func torrent(for digest: Digest) -> Data { Data(digest.description.utf8) }
+
+    var downloads: [Digest] { log.withLockedValue { $0.downloads } }
+    var seeds: [Digest] { log.withLockedValue { $0.seeds } }
+    /// Transfers started and not yet stopped.
+    var liveTransfers: Int { log.withLockedValue { $0.live } }
+
+    var continuesSeedingAfterRename: Bool { true }
+
+    func download(torrent: Data, to path: String) async throws -> any TorrentTransfer {
+        let digest = try Digest(parsing: String(decoding: torrent, as: UTF8.self))
+        log.withLockedValue { $0.downloads.append(digest) }
+        if failing.contains(digest) { throw DocketError.torrent("no peers for \(digest)") }
+        let data = swarm[digest] ?? Data()
+        try data.write(to: URL(fileURLWithPath: path))
+        return started(size: Int64(data.count))
+    }
+
+    func seed(torrent: Data, from path: String) async throws -> any TorrentTransfer {
+        let digest = try Digest(parsing: String(decoding: torrent, as: UTF8.self))
+        log.withLockedValue { $0.seeds.append(digest) }
+        return started(size: 0)
+    }
+
+    func shutdown() async {}
+
+    private func started(size: Int64) -> FakeTransfer {
+        log.withLockedValue { $0.live += 1 }
+        return FakeTransfer(size: size) { [log] in log.withLockedValue { $0.live -= 1 } }
+    }
+}
+
+/// A transfer that is complete from the start; all bytes came "from peers".
+final class FakeTransfer: TorrentTransfer {
+    let size: Int64
+    private let onStop: @Sendable () -> Void
+    private let stopped = LockedBox(false)
+
+    init(size: Int64, onStop: @escaping @Sendable () -> Void) {
+        self.size = size
+        self.onStop = onStop
+    }
+
+    var final: TransferProgress {
+        TransferProgress(verifiedBytes: size, totalBytes: size, bytesFromPeers: size, isComplete: true)
+    }
+
+    var progress: AsyncStream<TransferProgress> {
+        AsyncStream { continuation in
+            continuation.yield(final)
+            continuation.finish()
+        }
+    }
+
+    func currentProgress() async -> TransferProgress { final }
+    func waitUntilComplete() async throws {}
+
+    func stop() async {
+        let first = stopped.withLockedValue { value in
+            defer { value = true }
+            return !value
+        }
+        if first { onStop() }
+    }
+}
