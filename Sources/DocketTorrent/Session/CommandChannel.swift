@@ -1,0 +1,59 @@
+import DocketCore
+
+/// What other threads ask of the event loop.
+enum EngineCommand: Sendable {
+    case add(TorrentSetup)
+    case addPeers(InfoHash, [PeerAddress])
+    case stop(InfoHash)
+    case trackerResult(InfoHash, Result<[PeerAddress], TrackerFailure>)
+    case webSeedResult(InfoHash, piece: Int, Result<[UInt8], TrackerFailure>)
+    case shutdown
+}
+
+/// A failure text carried back to the loop (tracker or web seed).
+struct TrackerFailure: Error, Sendable {
+    var message: String
+}
+
+/// Everything the loop needs to start a torrent, prepared by `TorrentClient.add` on the caller's thread.
+struct TorrentSetup: Sendable {
+    var metainfo: Metainfo
+    var storage: PieceStorage
+    var shared: TorrentShared
+    var seeding: Bool
+}
+
+/// The command queue of one event loop plus its eventfd; sending wakes the loop.
+final class CommandChannel: Sendable {
+    private let queue = LockedBox<(items: [EngineCommand], open: Bool)>(([], true))
+    private let wakeFD: Int32
+
+    init(wakeFD: Int32) { self.wakeFD = wakeFD }
+
+    /// Queues a command; false once the loop has ended.
+    @discardableResult
+    func send(_ command: EngineCommand) -> Bool {
+        queue.withLockedValue { q in
+            guard q.open else { return false }
+            q.items.append(command)
+            Epoll.wake(wakeFD)
+            return true
+        }
+    }
+
+    func drain() -> [EngineCommand] {
+        queue.withLockedValue { q in
+            defer { q.items.removeAll() }
+            return q.items
+        }
+    }
+
+    /// Refuses further commands; called by the loop before it closes the eventfd.
+    func close() -> [EngineCommand] {
+        queue.withLockedValue { q in
+            q.open = false
+            defer { q.items.removeAll() }
+            return q.items
+        }
+    }
+}

@@ -1,0 +1,165 @@
+import DocketCore
+import Foundation
+
+/// Peer messages, requests, block arrival and piece verification.
+extension Engine {
+    func handle(_ message: PeerMessage, from peer: PeerConnection) {
+        guard let torrent = peer.torrent else { return }
+        switch message {
+        case .keepAlive, .port, .unknown:
+            break
+        case .choke:
+            peer.peerChoking = true
+            torrent.release(peer)
+        case .unchoke:
+            peer.peerChoking = false
+        case .interested:
+            peer.peerInterested = true
+            if peer.amChoking && unchokedCount(torrent) < Self.unchokeSlots { setChoking(peer, false) }
+        case .notInterested:
+            peer.peerInterested = false
+            if !peer.amChoking { setChoking(peer, true) }
+        case .have(let index):
+            guard index < torrent.pieceCount else {
+                closeConnection(peer, reason: "have for piece \(index) of \(torrent.pieceCount)")
+                return
+            }
+            if peer.bitfield.insert(index) {
+                torrent.availability[index] += 1
+                if !peer.amInterested && !torrent.have.contains(index) { setInterested(peer, true) }
+            }
+        case .bitfield(let bytes):
+            guard !peer.receivedBitfield, peer.bitfield.setCount == 0,
+                  let bitfield = Bitfield(wire: bytes, count: torrent.pieceCount) else {
+                closeConnection(peer, reason: "invalid or repeated bitfield")
+                return
+            }
+            peer.receivedBitfield = true
+            peer.bitfield = bitfield
+            for index in 0..<torrent.pieceCount where bitfield.contains(index) { torrent.availability[index] += 1 }
+            setInterested(peer, torrent.isInteresting(peer))
+        case .request(let index, let begin, let length):
+            guard index < torrent.pieceCount, torrent.have.contains(index), length > 0,
+                  begin + length <= torrent.metainfo.pieceSize(index) else {
+                closeConnection(peer, reason: "request for a block we do not have (piece \(index), \(begin)+\(length))")
+                return
+            }
+            guard !peer.amChoking else { return }
+            guard peer.pendingUploads < Self.maxQueuedUploads else {
+                closeConnection(peer, reason: "more than \(Self.maxQueuedUploads) queued requests")
+                return
+            }
+            peer.uploadQueue.append(.init(piece: index, begin: begin, length: length))
+        case .cancel(let index, let begin, let length):
+            let request = PeerConnection.UploadRequest(piece: index, begin: begin, length: length)
+            if let position = peer.uploadQueue[peer.uploadHead...].firstIndex(of: request) {
+                peer.uploadQueue.remove(at: position)
+            }
+        case .piece(let index, let begin, let block):
+            receiveBlock(torrent, from: peer, piece: index, begin: begin, block: block)
+        }
+    }
+
+    func setInterested(_ peer: PeerConnection, _ interested: Bool) {
+        guard peer.amInterested != interested else { return }
+        peer.amInterested = interested
+        peer.send(interested ? .interested : .notInterested)
+    }
+
+    /// Tops up the peer's request pipeline.
+    func fillRequests(_ peer: PeerConnection) {
+        guard let torrent = peer.torrent, peer.phase == .active, !torrent.isComplete,
+              peer.amInterested, !peer.peerChoking else { return }
+        while peer.outstanding.count < Self.pipelineDepth {
+            if let bucket = downloadBucket, bucket.tokens < Double(PeerWire.blockSize) { return }
+            guard let request = torrent.nextRequest(for: peer) else { return }
+            _ = downloadBucket?.take(request.length)
+            peer.outstanding.insert(PeerConnection.blockKey(piece: request.piece, begin: request.begin))
+            peer.send(.request(piece: request.piece, begin: request.begin, length: request.length))
+        }
+    }
+
+    private func receiveBlock(_ torrent: Torrent, from peer: PeerConnection, piece index: Int, begin: Int, block: [UInt8]) {
+        let key = PeerConnection.blockKey(piece: index, begin: begin)
+        let requested = peer.outstanding.remove(key) != nil
+        peer.lastBlockAt = now
+        guard let partial = torrent.partials[index], begin % PeerWire.blockSize == 0 else { return }
+        let blockIndex = begin / PeerWire.blockSize
+        guard blockIndex < partial.blockCount, block.count == partial.blockLength(blockIndex) else {
+            closeConnection(peer, reason: "block of the wrong size for piece \(index) at \(begin)")
+            return
+        }
+        if requested, partial.requesters[blockIndex] > 0 { partial.requesters[blockIndex] -= 1 }
+        guard !partial.received[blockIndex] else { return }
+        partial.data.withUnsafeMutableBytes { buffer in
+            block.withUnsafeBytes { buffer.baseAddress!.advanced(by: begin).copyMemory(from: $0.baseAddress!, byteCount: block.count) }
+        }
+        partial.received[blockIndex] = true
+        partial.receivedCount += 1
+        if let id = peer.peerID { partial.contributors.insert(id) }
+        if peer.isRegistrySeed { torrent.bytesFromRegistrySeed += Int64(block.count) } else { torrent.bytesFromOtherPeers += Int64(block.count) }
+        peer.roundDownloaded += Int64(block.count)
+        if partial.requesters[blockIndex] > 0 {
+            // Endgame: somebody else was asked for this block too.
+            for other in torrent.peers.values where other !== peer && other.outstanding.remove(key) != nil {
+                other.send(.cancel(piece: index, begin: begin, length: block.count))
+                flush(other)
+            }
+            partial.requesters[blockIndex] = 0
+        }
+        if partial.isComplete { finishPiece(torrent, partial) }
+    }
+
+    private func finishPiece(_ torrent: Torrent, _ partial: PartialPiece) {
+        torrent.partials[partial.index] = nil
+        if let owner = partial.owner, let peer = torrent.peers[owner] {
+            peer.ownedPieces.removeAll { $0 == partial.index }
+        }
+        guard Hasher.sha1(partial.data) == torrent.metainfo.pieceHashes[partial.index] else {
+            punish(torrent, partial.contributors, piece: partial.index)
+            return
+        }
+        commitPiece(torrent, partial.index, partial.data)
+    }
+
+    /// Writes a verified piece, tells every peer, and completes the torrent on the last one.
+    func commitPiece(_ torrent: Torrent, _ index: Int, _ data: [UInt8]) {
+        guard !torrent.have.contains(index) else { return }
+        let written = data.withUnsafeBytes { torrent.storage.write(offset: torrent.pieceOffset(index), bytes: $0) }
+        guard written else {
+            torrent.failure = "writing piece \(index) to \(torrent.storage.path) failed: \(String(cString: strerror(errno)))"
+            logger.error("torrent failed", ["torrent.infohash": torrent.infoHash.hex, "error": torrent.failure!])
+            publish(torrent, force: true)
+            return
+        }
+        torrent.have.insert(index)
+        torrent.verifiedBytes += Int64(data.count)
+        for peer in torrent.peers.values {
+            peer.send(.have(piece: index))
+            if torrent.isComplete { setInterested(peer, false) }
+        }
+        if torrent.isComplete {
+            logger.info("torrent complete", ["torrent.infohash": torrent.infoHash.hex])
+            torrent.partials.removeAll()
+            for peer in torrent.peers.values {
+                peer.outstanding.removeAll()
+                peer.ownedPieces.removeAll()
+            }
+            torrent.announcer?.completed()
+            publish(torrent, force: true)
+        }
+    }
+
+    /// A piece failed its hash: every contributor is dropped, and banned on its second offence.
+    private func punish(_ torrent: Torrent, _ contributors: Set<PeerID>, piece: Int) {
+        logger.warning("piece failed its hash check", ["torrent.infohash": torrent.infoHash.hex, "piece": "\(piece)"])
+        for id in contributors {
+            let strikes = (torrent.strikes[id] ?? 0) + 1
+            torrent.strikes[id] = strikes
+            if strikes >= 2 { torrent.banned.insert(id) }
+            for peer in torrent.peers.values where peer.peerID == id {
+                closeConnection(peer, reason: "sent data for piece \(piece) that failed the hash check")
+            }
+        }
+    }
+}

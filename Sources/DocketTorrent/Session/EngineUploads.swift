@@ -1,0 +1,73 @@
+import Foundation
+
+/// Serving requested blocks and choking.
+extension Engine {
+    /// Reads queued requests straight into the send buffer while it is short and tokens last.
+    func pumpUploads(_ peer: PeerConnection) {
+        guard let torrent = peer.torrent, peer.phase == .active else { return }
+        while peer.uploadHead < peer.uploadQueue.count && peer.out.count < Self.sendBufferHighWater {
+            let request = peer.uploadQueue[peer.uploadHead]
+            if uploadBucket != nil, !uploadBucket!.take(request.length) { break }
+            peer.uploadHead += 1
+            var header: [UInt8] = []
+            header.reserveCapacity(13)
+            PeerWire.appendPieceHeader(piece: request.piece, begin: request.begin, blockLength: request.length, to: &header)
+            peer.out.append(header)
+            let offset = torrent.pieceOffset(request.piece) + Int64(request.begin)
+            let read = peer.out.appendInPlace(upTo: request.length) { pointer in
+                torrent.storage.read(offset: offset, count: request.length, into: pointer) ? request.length : -1
+            }
+            guard read == request.length else {
+                closeConnection(peer, reason: "reading piece \(request.piece) from \(torrent.storage.path) failed")
+                return
+            }
+            torrent.bytesUploaded += Int64(request.length)
+            peer.roundUploaded += Int64(request.length)
+            peer.lastSent = now
+        }
+        if peer.uploadHead == peer.uploadQueue.count {
+            peer.uploadQueue.removeAll(keepingCapacity: true)
+            peer.uploadHead = 0
+        } else if peer.uploadHead > 256 {
+            peer.uploadQueue.removeFirst(peer.uploadHead)
+            peer.uploadHead = 0
+        }
+    }
+
+    func unchokedCount(_ torrent: Torrent) -> Int {
+        torrent.peers.values.reduce(0) { $0 + ($1.amChoking ? 0 : 1) }
+    }
+
+    func setChoking(_ peer: PeerConnection, _ choking: Bool) {
+        guard peer.amChoking != choking else { return }
+        peer.amChoking = choking
+        peer.send(choking ? .choke : .unchoke)
+        if choking {
+            peer.uploadQueue.removeAll()
+            peer.uploadHead = 0
+        }
+    }
+
+    /// Every 10 s: unchoke the interested peers that gave us the most (that took the most, when
+    /// seeding), plus one optimistic unchoke rotated every 30 s.
+    func rechoke(_ torrent: Torrent) {
+        torrent.lastChoke = now
+        let interested = torrent.peers.values.filter { $0.peerInterested }
+        let ranked = interested.sorted {
+            torrent.isComplete ? $0.roundUploaded > $1.roundUploaded : $0.roundDownloaded > $1.roundDownloaded
+        }
+        var unchoke = Set(ranked.prefix(Self.unchokeSlots - 1).map(\.fd))
+        let rest = ranked.dropFirst(Self.unchokeSlots - 1)
+        if now - torrent.lastOptimistic >= 30 || torrent.optimistic.map({ fd in !rest.contains { $0.fd == fd } }) ?? true {
+            torrent.optimistic = rest.randomElement()?.fd
+            torrent.lastOptimistic = now
+        }
+        if let optimistic = torrent.optimistic { unchoke.insert(optimistic) }
+        for peer in torrent.peers.values {
+            setChoking(peer, !unchoke.contains(peer.fd))
+            peer.roundDownloaded = 0
+            peer.roundUploaded = 0
+            flush(peer)
+        }
+    }
+}

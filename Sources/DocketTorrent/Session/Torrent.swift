@@ -1,0 +1,77 @@
+import DocketCore
+
+/// A peer address learnt from a tracker or `addPeers`, with its dialling history.
+struct KnownPeer {
+    var connected = false
+    var failures = 0
+    var nextAttempt: Double = 0
+    /// The address turned out to be this client.
+    var isSelf = false
+}
+
+/// One torrent's state on the event loop thread: pieces, peers, counters.
+final class Torrent {
+    let metainfo: Metainfo
+    let infoHash: InfoHash
+    let storage: PieceStorage
+    let shared: TorrentShared
+    let startedAt: Double
+
+    var have: Bitfield
+    var availability: [Int32]
+    var partials: [Int: PartialPiece] = [:]
+    /// Active connections (past the handshake), by fd.
+    var peers: [Int32: PeerConnection] = [:]
+    var connecting = 0
+    var known: [PeerAddress: KnownPeer] = [:]
+    var strikes: [PeerID: Int] = [:]
+    var banned: Set<PeerID> = []
+
+    var verifiedBytes: Int64 = 0
+    var bytesFromRegistrySeed: Int64 = 0
+    var bytesFromOtherPeers: Int64 = 0
+    var bytesFromWebSeed: Int64 = 0
+    var bytesUploaded: Int64 = 0
+    var trackerError: String?
+    var failure: String?
+
+    var announcer: TrackerAnnouncer?
+    var webSeedInFlight: Set<Int> = []
+    var webSeedFailures = 0
+    var webSeedNextAttempt: Double = 0
+    var lastChoke: Double = 0
+    var lastOptimistic: Double = 0
+    var optimistic: Int32?
+    var lastPublished: TorrentStatus?
+    var lastPublishTime: Double = 0
+
+    init(setup: TorrentSetup, now: Double) {
+        metainfo = setup.metainfo
+        infoHash = setup.metainfo.infoHash
+        storage = setup.storage
+        shared = setup.shared
+        startedAt = now
+        have = Bitfield(count: setup.metainfo.pieceCount, allSet: setup.seeding)
+        availability = [Int32](repeating: 0, count: setup.metainfo.pieceCount)
+        if setup.seeding { verifiedBytes = setup.metainfo.totalLength }
+    }
+
+    var isComplete: Bool { have.isComplete }
+    var pieceCount: Int { metainfo.pieceCount }
+
+    func pieceOffset(_ index: Int) -> Int64 { Int64(index) * Int64(metainfo.pieceLength) }
+
+    var status: TorrentStatus {
+        TorrentStatus(verifiedBytes: verifiedBytes, totalBytes: metainfo.totalLength,
+                      bytesFromRegistrySeed: bytesFromRegistrySeed, bytesFromOtherPeers: bytesFromOtherPeers,
+                      bytesFromWebSeed: bytesFromWebSeed, bytesUploaded: bytesUploaded, connectedPeers: peers.count,
+                      isComplete: isComplete, trackerError: trackerError, failure: failure)
+    }
+
+    /// Whether `peer` has a piece we lack.
+    func isInteresting(_ peer: PeerConnection) -> Bool {
+        guard !isComplete, peer.bitfield.setCount > 0 else { return false }
+        for byte in 0..<have.bytes.count where peer.bitfield.bytes[byte] & ~have.bytes[byte] != 0 { return true }
+        return false
+    }
+}

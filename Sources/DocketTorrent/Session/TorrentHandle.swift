@@ -1,0 +1,30 @@
+/// One torrent inside a `TorrentClient`: progress, completion and control.
+public final class TorrentHandle: Sendable {
+    /// The torrent's identity.
+    public let infoHash: InfoHash
+    let shared: TorrentShared
+    let channel: CommandChannel
+
+    init(shared: TorrentShared, channel: CommandChannel) {
+        self.infoHash = shared.infoHash
+        self.shared = shared
+        self.channel = channel
+    }
+
+    /// A new stream of status snapshots: the current one first, then at most ~4 per second
+    /// while something changes, and one on completion or failure. It ends when the torrent stops.
+    public var events: AsyncStream<TorrentStatus> { shared.makeStream() }
+
+    /// The latest status snapshot.
+    public func status() -> TorrentStatus { shared.status }
+
+    /// Returns once every piece is verified; throws `TorrentError.failed`, `.stopped`, or
+    /// `CancellationError` when the task is cancelled.
+    public func waitUntilComplete() async throws { try await shared.waitUntilComplete() }
+
+    /// Stops downloading and seeding, announces `stopped` and closes the file. Idempotent.
+    public func stop() { _ = channel.send(.stop(infoHash)) }
+
+    /// Adds peers to connect to (besides those from trackers).
+    public func addPeers(_ peers: [PeerAddress]) { _ = channel.send(.addPeers(infoHash, peers)) }
+}

@@ -1,0 +1,38 @@
+/// A snapshot of one torrent's progress, as `TorrentHandle.status()` and `events` report it.
+public struct TorrentStatus: Sendable, Equatable {
+    /// Bytes of pieces that passed their SHA-1 check and are on disk.
+    public var verifiedBytes: Int64
+    /// The torrent's size.
+    public var totalBytes: Int64
+    /// Payload bytes received from peers whose id starts with `-DR` (a registry's seeder).
+    public var bytesFromRegistrySeed: Int64
+    /// Payload bytes received from any other peer.
+    public var bytesFromOtherPeers: Int64
+    /// Bytes of verified pieces fetched from web seeds (BEP 19).
+    public var bytesFromWebSeed: Int64
+    /// Payload bytes sent to peers.
+    public var bytesUploaded: Int64
+    /// Peers past the handshake.
+    public var connectedPeers: Int
+    /// Every piece verified.
+    public var isComplete: Bool
+    /// The last announce failure, nil once an announce succeeds.
+    public var trackerError: String?
+    /// Why the torrent stopped working (e.g. a disk write failed); nil while healthy.
+    public var failure: String?
+
+    public init(verifiedBytes: Int64 = 0, totalBytes: Int64, bytesFromRegistrySeed: Int64 = 0,
+                bytesFromOtherPeers: Int64 = 0, bytesFromWebSeed: Int64 = 0, bytesUploaded: Int64 = 0,
+                connectedPeers: Int = 0, isComplete: Bool = false, trackerError: String? = nil, failure: String? = nil) {
+        self.verifiedBytes = verifiedBytes
+        self.totalBytes = totalBytes
+        self.bytesFromRegistrySeed = bytesFromRegistrySeed
+        self.bytesFromOtherPeers = bytesFromOtherPeers
+        self.bytesFromWebSeed = bytesFromWebSeed
+        self.bytesUploaded = bytesUploaded
+        self.connectedPeers = connectedPeers
+        self.isComplete = isComplete
+        self.trackerError = trackerError
+        self.failure = failure
+    }
+}

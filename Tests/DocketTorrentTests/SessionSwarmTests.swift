@@ -1,0 +1,50 @@
+@testable import DocketTorrent
+import Foundation
+import Testing
+
+@Suite(.serialized) struct SessionSwarmTests {
+    /// One upload-limited seed and three leechers that know each other: everyone ends with the
+    /// seed's bytes, and the leechers trade pieces among themselves.
+    @Test func threeLeechersDownloadFromOneSeedAndEachOther() async throws {
+        let dir = try SessionTestSupport.temporaryDirectory("swarm")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let source = dir + "/source.bin"
+        try SessionTestSupport.writeRandomFile(source, size: 4 << 20)
+        let metainfo = try Metainfo.create(fileAt: source, name: "source.bin", pieceLength: 64 << 10, isPrivate: false, announce: nil, urlList: [])
+
+        var seedConfiguration = TorrentClient.Configuration.testing
+        seedConfiguration.uploadRateLimit = 2 << 20
+        let seed = try TorrentClient(configuration: seedConfiguration)
+        defer { seed.shutdown() }
+        let seedHandle = try seed.add(metainfo, path: source, seeding: true)
+        #expect(seedHandle.status().isComplete)
+
+        let clients = try (0..<3).map { _ in try TorrentClient(configuration: .testing) }
+        defer { clients.forEach { $0.shutdown() } }
+        let handles = try clients.enumerated().map { index, client in
+            try client.add(metainfo, path: dir + "/leecher\(index).bin", seeding: false)
+        }
+        for (index, handle) in handles.enumerated() {
+            let others = clients.enumerated().filter { $0.offset != index }.map { SessionTestSupport.loopback($0.element) }
+            handle.addPeers([SessionTestSupport.loopback(seed)] + others)
+        }
+        try await SessionTestSupport.withTimeout(60, "3 leechers downloading 4 MiB") {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for handle in handles { group.addTask { try await handle.waitUntilComplete() } }
+                try await group.waitForAll()
+            }
+        }
+        for index in 0..<3 {
+            #expect(SessionTestSupport.filesEqual(source, dir + "/leecher\(index).bin"))
+            let status = handles[index].status()
+            #expect(status.isComplete)
+            #expect(status.verifiedBytes == 4 << 20)
+            #expect(status.bytesFromRegistrySeed == 0)
+            #expect(status.bytesFromWebSeed == 0)
+        }
+        let fromOthers = handles.map { $0.status().bytesFromOtherPeers }
+        #expect(fromOthers.allSatisfy { $0 >= 4 << 20 })
+        let traded = handles.map { $0.status().bytesUploaded }
+        #expect(traded.contains { $0 > 0 }, "leechers uploaded \(traded)")
+    }
+}
