@@ -1,3 +1,4 @@
+import DocketKit
 import Foundation
 
 /// Writes to stdout/stderr without buffering surprises; safe from any thread.

@@ -24,11 +24,12 @@ extension PushCommand {
     }
 
     private func push(archive: String, to registry: HTTPRegistry) async throws {
-        let size = (try? FileManager.default.attributesOfItem(atPath: archive)[.size] as? Int64) ?? 0
-        Console.line("pushing \(archive) (\(ByteFormat.megabytes(size ?? 0))) to \(registry.baseURL) as \(reference)")
+        let size = ((try? FileManager.default.attributesOfItem(atPath: archive))?[.size] as? NSNumber)?.int64Value ?? 0
+        Console.line("pushing \(archive) (\(ByteFormat.megabytes(size))) to \(registry.baseURL) as \(reference)")
         let start = ContinuousClock.now
         let image = try await registry.push(archiveAt: archive, as: reference)
-        let seconds = Double((ContinuousClock.now - start).components.attoseconds) / 1e18 + Double((ContinuousClock.now - start).components.seconds)
+        let elapsed = ContinuousClock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let total = image.manifest.layers.reduce(image.manifest.config.size) { $0 + $1.size }
         Console.line("pushed \(reference) (\(image.manifestDigest)) \(image.manifest.layers.count) layers, \(ByteFormat.megabytes(total)) in \(String(format: "%.1f", seconds)) s")
     }

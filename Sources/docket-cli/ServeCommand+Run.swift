@@ -4,6 +4,19 @@ import Foundation
 
 extension ServeCommand {
     func run() async throws {
-        throw DocketError.registry(status: 0, message: "serve is not wired yet")
+        let configuration = RegistryServer.Configuration(
+            dataDirectory: dataDirectory, bindAddress: bindAddress, port: port, externalTracker: trackerURL,
+            logger: Logger(label: "docket.registry", level: .info))
+        let server = RegistryServer(configuration: configuration)
+        try await Blocking.run(name: "docket.registry-start") { try server.start() }
+        let seeder = server.seederPort.map { ", seeding on port \($0)" } ?? ""
+        Console.line("docket registry listening on http://\(bindAddress):\(server.port) (data in \(dataDirectory)\(seeder))")
+        // Serve until SIGINT/SIGTERM cancels this task.
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: .seconds(3600)) } catch { break }
+        }
+        Console.line("stopping: finishing requests in flight")
+        try await Blocking.run(name: "docket.registry-stop") { server.stop() }
+        Console.line("stopped")
     }
 }

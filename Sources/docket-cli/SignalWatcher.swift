@@ -3,7 +3,7 @@ import DocketCore
 import Foundation
 
 /// Turns SIGINT/SIGTERM into a callback on a dispatch queue (never the cooperative pool).
-final class SignalWatcher: Sendable {
+final class SignalWatcher {
     private let sources: [any DispatchSourceSignal]
     private let firedBox = LockedBox(false)
 
