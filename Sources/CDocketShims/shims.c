@@ -23,26 +23,33 @@ CURLcode docket_curl_getinfo_off(CURL *h, CURLINFO i, curl_off_t *v) { return cu
 
 struct MHD_Daemon *docket_mhd_start(const docket_mhd_options *o,
                                     MHD_AccessHandlerCallback handler, void *handler_cls,
-                                    MHD_RequestCompletedCallback completed, void *completed_cls) {
+                                    MHD_RequestCompletedCallback completed, void *completed_cls,
+                                    docket_mhd_uri_callback uri_callback, void *uri_cls) {
     struct sockaddr_in addr;
     memset(&addr, 0, sizeof addr);
     addr.sin_family = AF_INET;
     addr.sin_port = htons(o->port);
     addr.sin_addr.s_addr = htonl(INADDR_ANY);
     if (o->bind_address && inet_pton(AF_INET, o->bind_address, &addr.sin_addr) != 1) return NULL;
-    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+    // MHD_USE_ITC lets MHD_quiesce_daemon stop accepting safely during a graceful stop.
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC;
     if (o->thread_pool_size == 0) flags |= MHD_USE_THREAD_PER_CONNECTION;
     else flags |= MHD_USE_EPOLL;
+    struct MHD_OptionItem options[] = {
+        {MHD_OPTION_SOCK_ADDR, 0, &addr},
+        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed, completed_cls},
+        {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)uri_callback, uri_cls},
+        {MHD_OPTION_CONNECTION_LIMIT, o->connection_limit, NULL},
+        {MHD_OPTION_CONNECTION_TIMEOUT, o->connection_timeout_seconds, NULL},
+        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)o->connection_memory_limit, NULL},
+        {MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->per_ip_connection_limit, NULL},
+        {MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL},
+        // Only with a pool: libmicrohttpd warns about a zero size.
+        {o->thread_pool_size ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, o->thread_pool_size, NULL},
+        {MHD_OPTION_END, 0, NULL},
+    };
     return MHD_start_daemon(flags, o->port, NULL, NULL, handler, handler_cls,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_NOTIFY_COMPLETED, completed, completed_cls,
-        MHD_OPTION_CONNECTION_LIMIT, o->connection_limit,
-        MHD_OPTION_CONNECTION_TIMEOUT, o->connection_timeout_seconds,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->connection_memory_limit,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->per_ip_connection_limit,
-        MHD_OPTION_THREAD_POOL_SIZE, o->thread_pool_size,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
-        MHD_OPTION_END);
+                            MHD_OPTION_ARRAY, options, MHD_OPTION_END);
 }
 
 uint16_t docket_mhd_bound_port(struct MHD_Daemon *d) {

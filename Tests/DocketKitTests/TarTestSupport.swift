@@ -12,11 +12,6 @@ enum TarTestSupport {
 
     /// Writes a tar at `path` with the members `build` adds, then the end marker.
     static func writeArchive(at path: String, _ build: (inout TarWriter) throws -> Void) throws {
-        _ = FileManager.default.createFile(atPath: path, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        defer { try? handle.close() }
-        var writer = TarWriter(handle: handle)
-        try build(&writer)
-        try writer.finish()
+        try TarWriter.write(toFileAt: path, build)
     }
 }

@@ -29,9 +29,14 @@ typedef struct {
     unsigned int per_ip_connection_limit;
 } docket_mhd_options;
 
+// Called with the raw request URI (path and still-encoded query) before anything else; its result
+// becomes the request's *con_cls.
+typedef void *(*docket_mhd_uri_callback)(void *cls, const char *uri, struct MHD_Connection *connection);
+
 struct MHD_Daemon *docket_mhd_start(const docket_mhd_options *options,
                                     MHD_AccessHandlerCallback handler, void *handler_cls,
-                                    MHD_RequestCompletedCallback completed, void *completed_cls);
+                                    MHD_RequestCompletedCallback completed, void *completed_cls,
+                                    docket_mhd_uri_callback uri_callback, void *uri_cls);
 // The port the daemon listens on (useful after asking for port 0).
 uint16_t docket_mhd_bound_port(struct MHD_Daemon *daemon);
 // Socket of a connection, to read its local and peer address; -1 when unknown.

@@ -13,6 +13,18 @@ public struct TarWriter: Sendable {
         self.handle = handle
     }
 
+    /// Creates (or truncates) the file at `path`, lets `build` add members, and finishes the archive.
+    public static func write(toFileAt path: String, _ build: (inout TarWriter) throws -> Void) throws {
+        guard FileManager.default.createFile(atPath: path, contents: nil) else {
+            throw TarError(path: path, offset: 0, reason: "cannot create the file: \(String(cString: strerror(errno)))")
+        }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        var writer = TarWriter(handle: handle)
+        try build(&writer)
+        try writer.finish()
+    }
+
     /// Adds a regular file with the given bytes.
     public mutating func addFile(name: String, data: Data, mode: Int = 0o644, modificationTime: Int64 = 0) throws {
         try writeHeader(name: name, typeflag: UInt8(ascii: "0"), size: Int64(data.count), mode: mode, modificationTime: modificationTime)

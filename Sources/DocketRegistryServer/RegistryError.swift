@@ -1,0 +1,91 @@
+import Foundation
+
+/// An error answered to an HTTP client in the OCI form `{"errors":[{"code","message","detail"}]}`.
+struct RegistryError: Error, CustomStringConvertible, Sendable {
+    /// The one table of error codes: value, HTTP status, default message.
+    enum Code: String, Sendable, CaseIterable {
+        case blobUnknown = "BLOB_UNKNOWN"
+        case digestInvalid = "DIGEST_INVALID"
+        case manifestUnknown = "MANIFEST_UNKNOWN"
+        case manifestInvalid = "MANIFEST_INVALID"
+        case nameInvalid = "NAME_INVALID"
+        case nameUnknown = "NAME_UNKNOWN"
+        case tagInvalid = "TAG_INVALID"
+        case unsupported = "UNSUPPORTED"
+        case notFound = "NOT_FOUND"
+        case rangeInvalid = "RANGE_INVALID"
+        case torrentUnknown = "TORRENT_UNKNOWN"
+        case archiveInvalid = "ARCHIVE_INVALID"
+        case bodyMissing = "BODY_MISSING"
+        case storageFull = "STORAGE_FULL"
+        case unknown = "UNKNOWN"
+
+        var status: Int {
+            switch self {
+            case .blobUnknown, .manifestUnknown, .nameUnknown, .notFound, .torrentUnknown: 404
+            case .digestInvalid, .manifestInvalid, .nameInvalid, .tagInvalid, .archiveInvalid, .bodyMissing: 400
+            case .unsupported: 405
+            case .rangeInvalid: 416
+            case .storageFull: 507
+            case .unknown: 500
+            }
+        }
+
+        var message: String {
+            switch self {
+            case .blobUnknown: "blob unknown to registry"
+            case .digestInvalid: "provided digest did not match uploaded content"
+            case .manifestUnknown: "manifest unknown"
+            case .manifestInvalid: "manifest invalid"
+            case .nameInvalid: "invalid repository name"
+            case .nameUnknown: "repository name not known to registry"
+            case .tagInvalid: "invalid tag"
+            case .unsupported: "the operation is unsupported"
+            case .notFound: "no such endpoint"
+            case .rangeInvalid: "requested range not satisfiable"
+            case .torrentUnknown: "no torrent for this blob: it is under the small-blob threshold, fetch it over HTTP"
+            case .archiveInvalid: "the uploaded image archive is invalid"
+            case .bodyMissing: "the request has no body"
+            case .storageFull: "the registry ran out of disk space"
+            case .unknown: "internal server error"
+            }
+        }
+    }
+
+    var code: Code
+    var message: String
+    var detail: String?
+
+    init(_ code: Code, message: String? = nil, detail: String? = nil) {
+        self.code = code
+        self.message = message ?? code.message
+        self.detail = detail
+    }
+
+    var description: String { "\(code.rawValue): \(message)" + (detail.map { " (\($0))" } ?? "") }
+
+    var response: HTTPServerResponse {
+        var entry: [String: String] = ["code": code.rawValue, "message": message]
+        if let detail { entry["detail"] = detail }
+        let body = (try? JSONSerialization.data(withJSONObject: ["errors": [entry]], options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return HTTPServerResponse(status: code.status, headers: [("Content-Type", "application/json")], body: .data(body))
+    }
+}
+
+/// Failures of the registry process itself (start-up, storage), with what to do next.
+public enum RegistryServerError: Error, CustomStringConvertible, Sendable {
+    case listen(address: String, port: UInt16, reason: String)
+    case storage(path: String, reason: String)
+    case database(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .listen(let address, let port, let reason):
+            "cannot listen on \(address):\(port) (\(reason)): pick another --port or stop the process using it"
+        case .storage(let path, let reason):
+            "registry storage error at \(path): \(reason); check the data directory's permissions and free space"
+        case .database(let path, let reason):
+            "registry database error in \(path): \(reason); check the data directory, or move the file aside to start empty"
+        }
+    }
+}

@@ -1,0 +1,115 @@
+import DocketKit
+import DocketTorrent
+import Foundation
+
+/// The Docket registry: OCI read API, image push, blob torrents, a built-in tracker and a seeder,
+/// all on one HTTP port (see docs/DESIGN.md, "Registry HTTP API").
+public final class RegistryServer: Sendable {
+    /// Where the registry keeps its data, how it listens and seeds.
+    public struct Configuration: Sendable {
+        /// Blobs, torrents, the SQLite database and temporary uploads live here.
+        public var dataDirectory: String
+        /// IPv4 literal to listen on (HTTP and the seeder).
+        public var bindAddress: String
+        /// HTTP port; 0 picks a free one (see `RegistryServer.port`).
+        public var port: UInt16
+        /// Announce URL put in torrents instead of this registry's own `/announce`.
+        public var externalTracker: String?
+        /// Blobs smaller than this (bytes) get no torrent and go over plain HTTP.
+        public var smallBlobThreshold: Int64
+        /// Upload limit of the registry's seeder in bytes per second; nil for none.
+        public var seederUploadLimit: Int?
+        /// Whether the registry seeds its blobs over BitTorrent itself.
+        public var seeding: Bool
+        public var logger: Logger
+
+        public init(dataDirectory: String, bindAddress: String = "0.0.0.0", port: UInt16 = 5000, externalTracker: String? = nil,
+                    smallBlobThreshold: Int64 = 1 << 20, seederUploadLimit: Int? = nil, seeding: Bool = true, logger: Logger = .silent) {
+            self.dataDirectory = dataDirectory
+            self.bindAddress = bindAddress
+            self.port = port
+            self.externalTracker = externalTracker
+            self.smallBlobThreshold = smallBlobThreshold
+            self.seederUploadLimit = seederUploadLimit
+            self.seeding = seeding
+            self.logger = logger
+        }
+
+        /// Loopback, any free port, the given (temporary) directory, silent.
+        public static func testing(dataDirectory: String) -> Configuration {
+            Configuration(dataDirectory: dataDirectory, bindAddress: "127.0.0.1", port: 0)
+        }
+    }
+
+    private struct Running: Sendable {
+        var http: HTTPServer
+        var torrents: BlobTorrents
+    }
+
+    public let configuration: Configuration
+    private let running = LockedBox<Running?>(nil)
+
+    public init(configuration: Configuration) {
+        self.configuration = configuration
+    }
+
+    /// The HTTP port, once started (0 before).
+    public var port: UInt16 { running.withLockedValue { $0?.http.port ?? 0 } }
+
+    /// The seeder's BitTorrent port, once started with seeding on.
+    public var seederPort: UInt16? { running.withLockedValue { $0?.torrents.seederPort } }
+
+    /// Opens the data directory, starts listening and seeds every stored blob. Blocking: from async
+    /// code use `run()`.
+    public func start() throws {
+        let config = configuration
+        let logger = config.logger
+        let store = try BlobStore(root: config.dataDirectory)
+        store.clearTemporaryFiles()
+        let metadata = try RegistryMetadata(path: config.dataDirectory + "/registry.sqlite")
+        let seeder: (any BlobSeeding)? = config.seeding
+            ? try EngineSeeder(bindAddress: config.bindAddress, uploadRateLimit: config.seederUploadLimit, logger: logger)
+            : nil
+        let torrents = try BlobTorrents(directory: config.dataDirectory + "/torrents", threshold: config.smallBlobThreshold,
+                                        store: store, seeder: seeder, logger: logger)
+        let router = RegistryRouter(store: store, metadata: metadata, torrents: torrents,
+                                    pusher: RegistryPush(store: store, metadata: metadata, logger: logger),
+                                    tracker: TrackerSwarms(), externalTracker: config.externalTracker, logger: logger)
+        let http = HTTPServer(bindAddress: config.bindAddress, port: config.port, uploadDirectory: store.temporaryDirectory,
+                              logger: logger, handler: router.handle)
+        do {
+            try http.start()
+        } catch {
+            torrents.shutdown()
+            throw error
+        }
+        running.withLockedValue { $0 = Running(http: http, torrents: torrents) }
+        for (digest, size) in try metadata.allBlobs() {
+            do {
+                try torrents.seed(digest, size: size)
+            } catch {
+                logger.warning("cannot seed stored blob", ["blob.digest": digest.description, "error": "\(error)"])
+            }
+        }
+    }
+
+    /// Starts, serves until the task is cancelled, then stops gracefully.
+    public func run() async throws {
+        try await Blocking.run(name: "docket.registry-start") { try self.start() }
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: .seconds(3600)) } catch { break }
+        }
+        _ = try? await Blocking.run(name: "docket.registry-stop") { self.stop() }
+    }
+
+    /// Stops accepting connections, lets requests in flight finish (up to 10 s), stops seeding.
+    /// Blocking; idempotent.
+    public func stop() {
+        guard let current = running.withLockedValue({ state -> Running? in
+            defer { state = nil }
+            return state
+        }) else { return }
+        current.http.stop()
+        current.torrents.shutdown()
+    }
+}

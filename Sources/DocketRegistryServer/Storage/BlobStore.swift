@@ -1,0 +1,117 @@
+import DocketKit
+import Foundation
+
+/// Content-addressed blob files. The registry's data directory:
+///
+/// ```
+/// <data>/
+///   registry.sqlite (+ -wal, -shm)   metadata (RegistryMetadata)
+///   blobs/sha256/<ab>/<abcdef…>      blobs by the hex of their sha256, <ab> = first two hex digits;
+///                                    immutable once renamed into place
+///   torrents/<hex>.torrent           cached metainfo (no announce) of blobs >= the small-blob threshold
+///   tmp/                             uploads and blobs being written; emptied at start
+/// ```
+///
+/// A blob is written to `tmp/`, fsynced, its sha256 checked, then renamed into place, so a
+/// visible blob file is always complete and correct.
+final class BlobStore: Sendable {
+    let root: String
+    var temporaryDirectory: String { root + "/tmp" }
+
+    /// Result of storing one blob.
+    struct Ingested: Sendable, Hashable {
+        var digest: Digest
+        var size: Int64
+        /// False when an identical blob was already stored (the new copy was dropped).
+        var created: Bool
+    }
+
+    init(root: String) throws {
+        self.root = root
+        for dir in [root + "/blobs/sha256", temporaryDirectory] {
+            do {
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            } catch {
+                throw RegistryServerError.storage(path: dir, reason: "cannot create the directory: \(error.localizedDescription)")
+            }
+        }
+    }
+
+    /// Removes leftovers of interrupted uploads.
+    func clearTemporaryFiles() {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: temporaryDirectory)) ?? [] {
+            try? FileManager.default.removeItem(atPath: temporaryDirectory + "/" + name)
+        }
+    }
+
+    func path(of digest: Digest) -> String {
+        "\(root)/blobs/sha256/\(digest.hex.prefix(2))/\(digest.hex)"
+    }
+
+    func exists(_ digest: Digest) -> Bool {
+        FileManager.default.fileExists(atPath: path(of: digest))
+    }
+
+    /// Stores the bytes `produce` feeds to its sink, checking them against `expected` when given.
+    /// Throws `RegistryError(.digestInvalid)` on a mismatch; never leaves a partial blob visible.
+    func ingest(expected: Digest?, _ produce: (_ sink: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws -> Ingested {
+        var template = Array("\(temporaryDirectory)/blob-XXXXXX".utf8CString)
+        let fd = mkstemp(&template)
+        guard fd >= 0 else { throw storageError(temporaryDirectory, "cannot create a temporary file") }
+        let tempPath = cString(template)
+        var keepTemp = false
+        defer {
+            if !keepTemp { unlink(tempPath) }
+        }
+        var hasher = Hasher(.sha256)
+        var size: Int64 = 0
+        do {
+            defer { close(fd) }
+            try produce { chunk in
+                hasher.update(chunk)
+                var offset = 0
+                while offset < chunk.count {
+                    let written = write(fd, chunk.baseAddress! + offset, chunk.count - offset)
+                    if written < 0 {
+                        if errno == EINTR { continue }
+                        throw storageError(tempPath, "write failed")
+                    }
+                    offset += written
+                }
+                size += Int64(chunk.count)
+            }
+            guard fsync(fd) == 0 else { throw storageError(tempPath, "fsync failed") }
+        }
+        let digest = Digest(sha256Bytes: hasher.finalize())
+        if let expected, expected != digest {
+            throw RegistryError(.digestInvalid, detail: "expected \(expected), content hashes to \(digest)")
+        }
+        let final = path(of: digest)
+        if FileManager.default.fileExists(atPath: final) {
+            return Ingested(digest: digest, size: size, created: false)
+        }
+        let directory = (final as NSString).deletingLastPathComponent
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        guard rename(tempPath, final) == 0 else { throw storageError(final, "cannot move the blob into place") }
+        keepTemp = true
+        Self.syncDirectory(directory)
+        return Ingested(digest: digest, size: size, created: true)
+    }
+
+    func remove(_ digest: Digest) {
+        unlink(path(of: digest))
+    }
+
+    private static func syncDirectory(_ path: String) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        fsync(fd)
+        close(fd)
+    }
+
+    private func storageError(_ path: String, _ what: String) -> Error {
+        let code = errno
+        if code == ENOSPC { return RegistryError(.storageFull, detail: "no space left while writing \(path)") }
+        return RegistryServerError.storage(path: path, reason: "\(what): \(String(cString: strerror(code)))")
+    }
+}
