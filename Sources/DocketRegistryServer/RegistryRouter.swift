@@ -24,6 +24,22 @@ struct RegistryRouter: Sendable {
         }
     }
 
+    /// Rejects a push with a bad name or tag, or a body sent anywhere else, before the body is uploaded.
+    func precheck(_ request: HTTPServerRequest) -> HTTPServerResponse? {
+        guard request.method == "POST" || request.method == "PUT" else { return nil }
+        do {
+            guard request.path == "/docket/v1/push", request.method == "POST" else {
+                return handle(request)   // answers 404 or 405 without reading the body
+            }
+            _ = try pushTarget(request)
+            return nil
+        } catch let error as RegistryError {
+            return error.response
+        } catch {
+            return RegistryError(.unknown, detail: "\(error)").response
+        }
+    }
+
     private func route(_ request: HTTPServerRequest) throws -> HTTPServerResponse {
         let path = request.path
         let isRead = request.method == "GET" || request.method == "HEAD"
@@ -160,25 +176,27 @@ struct RegistryRouter: Sendable {
         return HTTPServerResponse(status: 200, headers: [("Content-Type", "text/plain")], body: .data(Data(body)))
     }
 
-    private func push(_ request: HTTPServerRequest) throws -> HTTPServerResponse {
+    /// The `name` and `tag` (default `latest`) of a push, validated.
+    private func pushTarget(_ request: HTTPServerRequest) throws -> (name: String, tag: String) {
         let query = request.queryItems
         guard let name = query["name"], ImageReference.isValidName(name) else {
             throw RegistryError(.nameInvalid, detail: "name=\(query["name"] ?? "(missing)"): use lowercase letters, digits and . _ - separated by /")
         }
         let tag = query["tag"] ?? "latest"
-        guard ImageReference.isValidTag(tag) else { throw RegistryError(.tagInvalid, detail: "tag=\(tag)") }
+        guard ImageReference.isValidTag(tag) else {
+            throw RegistryError(.tagInvalid, detail: "tag=\(tag): use up to 128 of [A-Za-z0-9_.-], not starting with . or -")
+        }
+        return (name, tag)
+    }
+
+    private func push(_ request: HTTPServerRequest) throws -> HTTPServerResponse {
+        let (name, tag) = try pushTarget(request)
         if let bodyError = request.bodyError { throw RegistryError(.storageFull, detail: bodyError) }
         guard let bodyPath = request.bodyPath, request.bodySize > 0 else {
             throw RegistryError(.bodyMissing, detail: "POST the image archive (docker save output or an OCI layout tar) as the body")
         }
         let result = try pusher.push(archivePath: bodyPath, name: name, tag: tag)
-        for (blob, size) in result.record.blobs {
-            do {
-                try torrents.seed(blob, size: size)
-            } catch {
-                logger.warning("cannot seed blob", ["blob.digest": blob.description, "error": "\(error)"])
-            }
-        }
+        torrents.seedInBackground(result.record.blobs)
         let manifestObject = try JSONSerialization.jsonObject(with: result.record.manifest.bytes)
         let body = try JSONSerialization.data(withJSONObject: [
             "name": name, "tag": tag, "digest": result.record.manifest.digest.description,

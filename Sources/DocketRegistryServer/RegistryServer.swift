@@ -76,7 +76,7 @@ public final class RegistryServer: Sendable {
                                     pusher: RegistryPush(store: store, metadata: metadata, logger: logger),
                                     tracker: TrackerSwarms(), externalTracker: config.externalTracker, logger: logger)
         let http = HTTPServer(bindAddress: config.bindAddress, port: config.port, uploadDirectory: store.temporaryDirectory,
-                              logger: logger, handler: router.handle)
+                              logger: logger, precheck: router.precheck, handler: router.handle)
         do {
             try http.start()
         } catch {

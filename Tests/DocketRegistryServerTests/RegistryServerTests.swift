@@ -217,3 +217,24 @@ import Testing
         await second.stop()
     }
 }
+
+extension RegistryServerTests {
+    @Test func invalidPushIsRefusedBeforeTheUpload() async throws {
+        let registry = try await LiveRegistry.start()
+        defer { try? FileManager.default.removeItem(atPath: registry.directory) }
+        let work = try LiveRegistry.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let image = try TestImage.make(in: work)
+        let badTag = try await registry.push(image.archivePath, name: "team/app", tag: "-bad")
+        #expect(badTag.status == 400)
+        #expect(String(decoding: badTag.body, as: UTF8.self).contains("TAG_INVALID"))
+        let badName = try await registry.push(image.archivePath, name: "Team", tag: "1")
+        #expect(String(decoding: badName.body, as: UTF8.self).contains("NAME_INVALID"))
+        let wrongPath = try await registry.client.send(HTTPRequest(method: "POST", url: registry.base + "/v2/_catalog", body: .file(image.archivePath)))
+        #expect(wrongPath.status == 405)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: registry.directory + "/tmp").isEmpty)
+        // The server still answers normally afterwards.
+        #expect(try await registry.push(image.archivePath, name: "team/app", tag: "1").status == 201)
+        await registry.stop()
+    }
+}

@@ -69,6 +69,9 @@ final class HTTPServer: @unchecked Sendable {   // C pointers live behind `state
     }
 
     typealias Handler = @Sendable (HTTPServerRequest) -> HTTPServerResponse
+    /// Looks at a request before its body is read (`bodyPath` is nil); a response here is sent
+    /// at once and the body is never uploaded (libmicrohttpd then closes the connection).
+    typealias Precheck = @Sendable (HTTPServerRequest) -> HTTPServerResponse?
 
     let bindAddress: String
     let requestedPort: UInt16
@@ -76,6 +79,7 @@ final class HTTPServer: @unchecked Sendable {   // C pointers live behind `state
     let limits: Limits
     let logger: Logger
     let handler: Handler
+    let precheck: Precheck
 
     private struct State {
         var daemon: OpaquePointer?
@@ -84,13 +88,15 @@ final class HTTPServer: @unchecked Sendable {   // C pointers live behind `state
     }
     private let state = LockedBox(State())
 
-    init(bindAddress: String, port: UInt16, uploadDirectory: String, limits: Limits = Limits(), logger: Logger, handler: @escaping Handler) {
+    init(bindAddress: String, port: UInt16, uploadDirectory: String, limits: Limits = Limits(), logger: Logger,
+         precheck: @escaping Precheck = { _ in nil }, handler: @escaping Handler) {
         self.bindAddress = bindAddress
         self.requestedPort = port
         self.uploadDirectory = uploadDirectory
         self.limits = limits
         self.logger = logger
         self.handler = handler
+        self.precheck = precheck
     }
 
     /// The port bound by `start()` (the real one when 0 was asked for).
@@ -144,11 +150,25 @@ final class HTTPServer: @unchecked Sendable {   // C pointers live behind `state
         state.withLockedValue { $0.inFlight -= 1 }
     }
 
+    /// First call for a request, headers read: sends an early answer if the precheck has one.
+    fileprivate func headersReceived(_ context: RequestContext, connection: OpaquePointer, method: String) -> MHD_Result {
+        guard let early = precheck(request(context, connection: connection, method: method)) else { return .YES }
+        context.answered = true
+        log(method: method, context: context, status: early.status)
+        return queue(early, on: connection)
+    }
+
     fileprivate func respond(_ context: RequestContext, connection: OpaquePointer, method: String) -> MHD_Result {
+        let response = handler(request(context, connection: connection, method: method))
+        log(method: method, context: context, status: response.status)
+        return queue(response, on: connection)
+    }
+
+    private func request(_ context: RequestContext, connection: OpaquePointer, method: String) -> HTTPServerRequest {
         let rawURI = context.rawURI
         let question = rawURI.firstIndex(of: "?")
         let rawPath = question.map { String(rawURI[..<$0]) } ?? rawURI
-        let request = HTTPServerRequest(
+        return HTTPServerRequest(
             method: method,
             path: rawPath.removingPercentEncoding ?? rawPath,
             rawQuery: question.map { String(rawURI[rawURI.index(after: $0)...]) } ?? "",
@@ -158,8 +178,11 @@ final class HTTPServer: @unchecked Sendable {   // C pointers live behind `state
             bodyError: context.bodyError,
             localAddress: Self.address(of: connection, local: true),
             remoteAddress: Self.address(of: connection, local: false))
-        let response = handler(request)
-        return queue(response, on: connection)
+    }
+
+    private func log(method: String, context: RequestContext, status: Int) {
+        logger.debug("http request", ["http.method": method, "http.target": String(context.rawURI.prefix(200)),
+                                      "http.status": String(status), "http.body_bytes": String(context.bodySize)])
     }
 
     private func queue(_ response: HTTPServerResponse, on connection: OpaquePointer) -> MHD_Result {
@@ -238,6 +261,8 @@ private final class RequestContext {
     let rawURI: String
     let uploadDirectory: String
     var started = false
+    /// A response was already queued (by the precheck).
+    var answered = false
     var bodyFD: Int32 = -1
     var bodyPath: String?
     var bodySize: Int64 = 0
@@ -299,6 +324,10 @@ private let accessHandler: MHD_AccessHandlerCallback = { cls, connection, url, m
     let methodName = method.map { String(cString: $0) } ?? "GET"
     if !context.started {
         context.started = true
+        return server.headersReceived(context, connection: connection, method: methodName)
+    }
+    if context.answered {
+        uploadDataSize.pointee = 0   // an early answer was queued; drop whatever body arrives
         return .YES
     }
     if uploadDataSize.pointee > 0 {

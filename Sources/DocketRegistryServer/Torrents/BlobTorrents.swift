@@ -86,9 +86,33 @@ final class BlobTorrents: Sendable {
         }
     }
 
+    /// Makes and seeds the torrents of `blobs` on a thread of its own (hashing takes a while for
+    /// big layers); a torrent asked for before it is ready is made on demand.
+    func seedInBackground(_ blobs: [Digest: Int64]) {
+        let large = blobs.filter { $0.value >= threshold }
+        guard !large.isEmpty else { return }
+        let thread = Thread { [self] in
+            for (digest, size) in large.sorted(by: { $0.key < $1.key }) {
+                do {
+                    try seed(digest, size: size)
+                } catch {
+                    logger.warning("cannot seed blob", ["blob.digest": digest.description, "error": "\(error)"])
+                }
+            }
+        }
+        thread.name = "docket.registry-seed"
+        thread.start()
+    }
+
     /// The torrent as served to a client: the cached info with announce and web seed filled in.
+    /// Seeding starts first if it has not yet, so a client that has the torrent finds the seeder.
     func servedTorrent(for digest: Digest, size: Int64, announce: String, webSeed: String) throws -> [UInt8]? {
         guard let metainfo = try metainfo(for: digest, size: size) else { return nil }
+        do {
+            try seed(digest, size: size)
+        } catch {
+            logger.warning("cannot seed blob", ["blob.digest": digest.description, "error": "\(error)"])
+        }
         return metainfo.with(announce: announce, announceList: [], urlList: [webSeed]).encoded()
     }
 
