@@ -20,7 +20,7 @@ test: deps
 	$(SWIFT) test --skip-build 2>&1 | tee .build/test.log; exit $${PIPESTATUS[0]}
 
 bench: deps
-	$(SWIFT) build -c release --product docket-bench --product docket-cli
+	$(SWIFT) build -c release --product docket-bench
 	bash bench/run.sh
 
 clean:
