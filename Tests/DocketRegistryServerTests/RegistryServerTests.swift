@@ -6,196 +6,186 @@ import Testing
 
 @Suite struct RegistryServerTests {
     @Test func pushThenReadEverythingBack() async throws {
-        let registry = try await LiveRegistry.start()
-        defer { try? FileManager.default.removeItem(atPath: registry.directory) }
-        let work = try LiveRegistry.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: work) }
-        let image = try TestImage.make(in: work)
+        try await LiveRegistry.with { registry, work in
+            let image = try TestImage.make(in: work)
 
-        let base = try await registry.get("/v2/")
-        #expect(base.status == 200)
-        #expect(base.header("Docker-Distribution-API-Version") == "registry/2.0")
-        #expect(String(decoding: base.body, as: UTF8.self) == "{}")
+            let base = try await registry.get("/v2/")
+            #expect(base.status == 200)
+            #expect(base.header("Docker-Distribution-API-Version") == "registry/2.0")
+            #expect(String(decoding: base.body, as: UTF8.self) == "{}")
 
-        let pushed = try await registry.push(image.archivePath, name: "team/app", tag: "1.0")
-        #expect(pushed.status == 201, "\(String(decoding: pushed.body, as: UTF8.self))")
-        let answer = try #require(try JSONSerialization.jsonObject(with: pushed.body) as? [String: Any])
-        #expect(answer["name"] as? String == "team/app")
-        #expect(answer["tag"] as? String == "1.0")
-        #expect(answer["mediaType"] as? String == MediaType.ociManifest)
-        let manifestDigest = try Digest(parsing: try #require(answer["digest"] as? String))
+            let pushed = try await registry.push(image.archivePath, name: "team/app", tag: "1.0")
+            #expect(pushed.status == 201, "\(String(decoding: pushed.body, as: UTF8.self))")
+            let answer = try #require(try JSONSerialization.jsonObject(with: pushed.body) as? [String: Any])
+            #expect(answer["name"] as? String == "team/app")
+            #expect(answer["tag"] as? String == "1.0")
+            #expect(answer["mediaType"] as? String == MediaType.ociManifest)
+            let manifestDigest = try Digest(parsing: try #require(answer["digest"] as? String))
 
-        // Manifest by tag and by digest, GET and HEAD.
-        let manifest = try await registry.get("/v2/team/app/manifests/1.0")
-        #expect(manifest.status == 200)
-        #expect(manifest.header("Content-Type") == MediaType.ociManifest)
-        #expect(manifest.header("Docker-Content-Digest") == manifestDigest.description)
-        #expect(Digest.sha256(of: manifest.body) == manifestDigest)
-        #expect(manifest.header("Content-Length") == String(manifest.body.count))
-        let parsed = try Manifest.decode(manifest.body)
-        #expect(parsed.config == Descriptor(mediaType: MediaType.ociConfig, digest: image.configDigest, size: Int64(image.config.count)))
-        #expect(parsed.layers.map(\.digest) == image.layerDigests)
-        #expect(parsed.layers.map(\.mediaType) == [MediaType.ociLayer, MediaType.ociLayer])
-        let byDigest = try await registry.get("/v2/team/app/manifests/\(manifestDigest)")
-        #expect(byDigest.body == manifest.body)
-        let head = try await registry.get("/v2/team/app/manifests/1.0", method: "HEAD")
-        #expect(head.status == 200 && head.body.isEmpty)
-        #expect(head.header("Content-Length") == String(manifest.body.count))
-        #expect(head.header("Docker-Content-Digest") == manifestDigest.description)
+            // Manifest by tag and by digest, GET and HEAD.
+            let manifest = try await registry.get("/v2/team/app/manifests/1.0")
+            #expect(manifest.status == 200)
+            #expect(manifest.header("Content-Type") == MediaType.ociManifest)
+            #expect(manifest.header("Docker-Content-Digest") == manifestDigest.description)
+            #expect(Digest.sha256(of: manifest.body) == manifestDigest)
+            #expect(manifest.header("Content-Length") == String(manifest.body.count))
+            let parsed = try Manifest.decode(manifest.body)
+            #expect(parsed.config == Descriptor(mediaType: MediaType.ociConfig, digest: image.configDigest, size: Int64(image.config.count)))
+            #expect(parsed.layers.map(\.digest) == image.layerDigests)
+            #expect(parsed.layers.map(\.mediaType) == [MediaType.ociLayer, MediaType.ociLayer])
+            let byDigest = try await registry.get("/v2/team/app/manifests/\(manifestDigest)")
+            #expect(byDigest.body == manifest.body)
+            let head = try await registry.get("/v2/team/app/manifests/1.0", method: "HEAD")
+            #expect(head.status == 200 && head.body.isEmpty)
+            #expect(head.header("Content-Length") == String(manifest.body.count))
+            #expect(head.header("Docker-Content-Digest") == manifestDigest.description)
 
-        // Blobs: whole, ranges, HEAD, the docket web-seed path.
-        let large = image.layers[1]
-        let blobPath = "/v2/team/app/blobs/\(image.layerDigests[1])"
-        let whole = try await registry.get(blobPath)
-        #expect(whole.status == 200 && whole.body == large)
-        let range = try await registry.get(blobPath, headers: [("Range", "bytes=100-199")])
-        #expect(range.status == 206)
-        #expect(range.body == large[100..<200])
-        #expect(range.header("Content-Range") == "bytes 100-199/\(large.count)")
-        let suffix = try await registry.get("/docket/v1/blobs/\(image.layerDigests[1])", headers: [("Range", "bytes=-10")])
-        #expect(suffix.status == 206 && suffix.body == large.suffix(10))
-        let open = try await registry.get(blobPath, headers: [("Range", "bytes=\(large.count - 5)-")])
-        #expect(open.status == 206 && open.body == large.suffix(5))
-        let beyond = try await registry.get(blobPath, headers: [("Range", "bytes=\(large.count)-")])
-        #expect(beyond.status == 416)
-        #expect(beyond.header("Content-Range") == "bytes */\(large.count)")
-        let blobHead = try await registry.get(blobPath, method: "HEAD")
-        #expect(blobHead.status == 200 && blobHead.body.isEmpty)
-        #expect(blobHead.header("Content-Length") == String(large.count))
-        #expect(blobHead.header("Docker-Content-Digest") == image.layerDigests[1].description)
-        let config = try await registry.get("/v2/team/app/blobs/\(image.configDigest)")
-        #expect(config.body == image.config)
+            // Blobs: whole, ranges, HEAD, the docket web-seed path.
+            let large = image.layers[1]
+            let blobPath = "/v2/team/app/blobs/\(image.layerDigests[1])"
+            let whole = try await registry.get(blobPath)
+            #expect(whole.status == 200 && whole.body == large)
+            let range = try await registry.get(blobPath, headers: [("Range", "bytes=100-199")])
+            #expect(range.status == 206)
+            #expect(range.body == large[100..<200])
+            #expect(range.header("Content-Range") == "bytes 100-199/\(large.count)")
+            let suffix = try await registry.get("/docket/v1/blobs/\(image.layerDigests[1])", headers: [("Range", "bytes=-10")])
+            #expect(suffix.status == 206 && suffix.body == large.suffix(10))
+            let open = try await registry.get(blobPath, headers: [("Range", "bytes=\(large.count - 5)-")])
+            #expect(open.status == 206 && open.body == large.suffix(5))
+            let beyond = try await registry.get(blobPath, headers: [("Range", "bytes=\(large.count)-")])
+            #expect(beyond.status == 416)
+            #expect(beyond.header("Content-Range") == "bytes */\(large.count)")
+            let blobHead = try await registry.get(blobPath, method: "HEAD")
+            #expect(blobHead.status == 200 && blobHead.body.isEmpty)
+            #expect(blobHead.header("Content-Length") == String(large.count))
+            #expect(blobHead.header("Docker-Content-Digest") == image.layerDigests[1].description)
+            let config = try await registry.get("/v2/team/app/blobs/\(image.configDigest)")
+            #expect(config.body == image.config)
 
-        // Catalog, tags, images.
-        let catalog = try await registry.get("/v2/_catalog")
-        #expect(String(decoding: catalog.body, as: UTF8.self) == #"{"repositories":["team/app"]}"#)
-        let tags = try await registry.get("/v2/team/app/tags/list")
-        #expect(String(decoding: tags.body, as: UTF8.self) == #"{"name":"team/app","tags":["1.0"]}"#)
-        let images = try JSONDecoder().decode([ImageSummary].self, from: try await registry.get("/docket/v1/images").body)
-        #expect(images.count == 1)
-        #expect(images.first?.name == "team/app" && images.first?.tag == "1.0" && images.first?.digest == manifestDigest)
-        #expect(images.first?.size == Int64(image.config.count + image.layers[0].count + image.layers[1].count))
+            // Catalog, tags, images.
+            let catalog = try await registry.get("/v2/_catalog")
+            #expect(String(decoding: catalog.body, as: UTF8.self) == #"{"repositories":["team/app"]}"#)
+            let tags = try await registry.get("/v2/team/app/tags/list")
+            #expect(String(decoding: tags.body, as: UTF8.self) == #"{"name":"team/app","tags":["1.0"]}"#)
+            let images = try JSONDecoder().decode([ImageSummary].self, from: try await registry.get("/docket/v1/images").body)
+            #expect(images.count == 1)
+            #expect(images.first?.name == "team/app" && images.first?.tag == "1.0" && images.first?.digest == manifestDigest)
+            #expect(images.first?.size == Int64(image.config.count + image.layers[0].count + image.layers[1].count))
 
-        // Torrents: the large layer has one pointing back at this registry; the small one does not.
-        let torrent = try await registry.get("/docket/v1/blobs/\(image.layerDigests[1])/torrent")
-        #expect(torrent.status == 200)
-        #expect(torrent.header("Content-Type") == MediaType.torrent)
-        let metainfo = try Metainfo.parse([UInt8](torrent.body))
-        #expect(metainfo.name == image.layerDigests[1].hex)
-        #expect(metainfo.isPrivate)
-        #expect(metainfo.totalLength == Int64(large.count))
-        #expect(metainfo.announce == "\(registry.base)/announce")
-        #expect(metainfo.urlList == ["\(registry.base)/docket/v1/blobs/\(image.layerDigests[1])"])
-        let local = try Metainfo.create(fileAt: work + "/layer-large.tar", name: image.layerDigests[1].hex, isPrivate: true, announce: nil, urlList: [])
-        #expect(metainfo.infoHash == local.infoHash)
-        let small = try await registry.get("/docket/v1/blobs/\(image.layerDigests[0])/torrent")
-        #expect(small.status == 404)
-        #expect(String(decoding: small.body, as: UTF8.self).contains("TORRENT_UNKNOWN"))
+            // Torrents: the large layer has one pointing back at this registry; the small one does not.
+            let torrent = try await registry.get("/docket/v1/blobs/\(image.layerDigests[1])/torrent")
+            #expect(torrent.status == 200)
+            #expect(torrent.header("Content-Type") == MediaType.torrent)
+            let metainfo = try Metainfo.parse([UInt8](torrent.body))
+            #expect(metainfo.name == image.layerDigests[1].hex)
+            #expect(metainfo.isPrivate)
+            #expect(metainfo.totalLength == Int64(large.count))
+            #expect(metainfo.announce == "\(registry.base)/announce")
+            #expect(metainfo.urlList == ["\(registry.base)/docket/v1/blobs/\(image.layerDigests[1])"])
+            let local = try Metainfo.create(fileAt: work + "/layer-large.tar", name: image.layerDigests[1].hex, isPrivate: true, announce: nil, urlList: [])
+            #expect(metainfo.infoHash == local.infoHash)
+            let small = try await registry.get("/docket/v1/blobs/\(image.layerDigests[0])/torrent")
+            #expect(small.status == 404)
+            #expect(String(decoding: small.body, as: UTF8.self).contains("TORRENT_UNKNOWN"))
 
-        await registry.stop()
+        }
     }
 
     @Test func errorsUseTheOCIFormat() async throws {
-        let registry = try await LiveRegistry.start()
-        defer { try? FileManager.default.removeItem(atPath: registry.directory) }
-        let missingDigest = Digest.sha256(of: Data("nothing".utf8))
-        let cases: [(String, String, Int, String)] = [
-            ("GET", "/v2/nobody/manifests/latest", 404, "NAME_UNKNOWN"),
-            ("GET", "/v2/nobody/tags/list", 404, "NAME_UNKNOWN"),
-            ("GET", "/docket/v1/blobs/\(missingDigest)", 404, "BLOB_UNKNOWN"),
-            ("GET", "/docket/v1/blobs/\(missingDigest)/torrent", 404, "BLOB_UNKNOWN"),
-            ("GET", "/docket/v1/blobs/sha256:xyz", 400, "DIGEST_INVALID"),
-            ("GET", "/v2/Bad_Name/manifests/latest", 400, "NAME_INVALID"),
-            ("DELETE", "/v2/_catalog", 405, "UNSUPPORTED"),
-            ("GET", "/nowhere", 404, "NOT_FOUND"),
-            ("POST", "/docket/v1/push?name=team/app&tag=1.0", 400, "BODY_MISSING"),
-            ("POST", "/docket/v1/push?name=UPPER&tag=1.0", 400, "NAME_INVALID"),
-        ]
-        for (method, path, status, code) in cases {
-            let response = try await registry.get(path, method: method)
-            #expect(response.status == status, "\(method) \(path)")
-            let object = try JSONSerialization.jsonObject(with: response.body) as? [String: [[String: String]]]
-            #expect(object?["errors"]?.first?["code"] == code, "\(method) \(path)")
-            #expect(object?["errors"]?.first?["message"]?.isEmpty == false)
+        try await LiveRegistry.with { registry, work in
+            let missingDigest = Digest.sha256(of: Data("nothing".utf8))
+            let cases: [(String, String, Int, String)] = [
+                ("GET", "/v2/nobody/manifests/latest", 404, "NAME_UNKNOWN"),
+                ("GET", "/v2/nobody/tags/list", 404, "NAME_UNKNOWN"),
+                ("GET", "/docket/v1/blobs/\(missingDigest)", 404, "BLOB_UNKNOWN"),
+                ("GET", "/docket/v1/blobs/\(missingDigest)/torrent", 404, "BLOB_UNKNOWN"),
+                ("GET", "/docket/v1/blobs/sha256:xyz", 400, "DIGEST_INVALID"),
+                ("GET", "/v2/Bad_Name/manifests/latest", 400, "NAME_INVALID"),
+                ("DELETE", "/v2/_catalog", 405, "UNSUPPORTED"),
+                ("GET", "/nowhere", 404, "NOT_FOUND"),
+                ("POST", "/docket/v1/push?name=team/app&tag=1.0", 400, "BODY_MISSING"),
+                ("POST", "/docket/v1/push?name=UPPER&tag=1.0", 400, "NAME_INVALID"),
+            ]
+            for (method, path, status, code) in cases {
+                let response = try await registry.get(path, method: method)
+                #expect(response.status == status, "\(method) \(path)")
+                let object = try JSONSerialization.jsonObject(with: response.body) as? [String: [[String: String]]]
+                #expect(object?["errors"]?.first?["code"] == code, "\(method) \(path)")
+                #expect(object?["errors"]?.first?["message"]?.isEmpty == false)
+            }
         }
-        await registry.stop()
     }
 
     @Test func corruptPushStoresNothing() async throws {
-        let registry = try await LiveRegistry.start()
-        defer { try? FileManager.default.removeItem(atPath: registry.directory) }
-        let work = try LiveRegistry.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: work) }
-        let good = try TestImage.make(in: work, seed: 1)
-        #expect(try await registry.push(good.archivePath, name: "team/good", tag: "1").status == 201)
-        let filesBefore = registry.blobFiles()
-        let catalogBefore = try await registry.get("/v2/_catalog").body
+        try await LiveRegistry.with { registry, work in
+            let good = try TestImage.make(in: work, seed: 1)
+            #expect(try await registry.push(good.archivePath, name: "team/good", tag: "1").status == 201)
+            let filesBefore = registry.blobFiles()
+            let catalogBefore = try await registry.get("/v2/_catalog").body
 
-        // A layer stored under blobs/sha256/<hex> whose bytes hash to something else; the config is
-        // new to the registry, so the rollback must remove it again.
-        let wrongDigest = Digest.sha256(of: Data("something else".utf8))
-        let newConfig = Data(#"{"rootfs":{"type":"layers","diff_ids":["\#(wrongDigest)"]}}"#.utf8)
-        let mismatched = work + "/mismatch.tar"
-        try TestImage.writeTar(at: mismatched) { w in
-            try w.addFile(name: "config.json", data: newConfig)
-            try w.addFile(name: "blobs/sha256/\(wrongDigest.hex)", data: Data("tampered layer".utf8))
-            try w.addFile(name: "manifest.json", data: Data(#"[{"Config":"config.json","RepoTags":[],"Layers":["blobs/sha256/\#(wrongDigest.hex)"]}]"#.utf8))
+            // A layer stored under blobs/sha256/<hex> whose bytes hash to something else; the config is
+            // new to the registry, so the rollback must remove it again.
+            let wrongDigest = Digest.sha256(of: Data("something else".utf8))
+            let newConfig = Data(#"{"rootfs":{"type":"layers","diff_ids":["\#(wrongDigest)"]}}"#.utf8)
+            let mismatched = work + "/mismatch.tar"
+            try TestImage.writeTar(at: mismatched) { w in
+                try w.addFile(name: "config.json", data: newConfig)
+                try w.addFile(name: "blobs/sha256/\(wrongDigest.hex)", data: Data("tampered layer".utf8))
+                try w.addFile(name: "manifest.json", data: Data(#"[{"Config":"config.json","RepoTags":[],"Layers":["blobs/sha256/\#(wrongDigest.hex)"]}]"#.utf8))
+            }
+            let rejected = try await registry.push(mismatched, name: "team/bad", tag: "1")
+            #expect(rejected.status == 400)
+            let text = String(decoding: rejected.body, as: UTF8.self)
+            #expect(text.contains("DIGEST_INVALID") && text.contains(wrongDigest.description))
+
+            // A truncated archive.
+            let truncated = work + "/truncated.tar"
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: good.archivePath))
+            try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: truncated))
+            let cut = try await registry.push(truncated, name: "team/bad", tag: "2")
+            #expect(cut.status == 400)
+            #expect(String(decoding: cut.body, as: UTF8.self).contains("ARCHIVE_INVALID"))
+
+            // Config that does not match the layers.
+            let badConfig = work + "/badconfig.tar"
+            try TestImage.writeTar(at: badConfig) { w in
+                try w.addFile(name: "config.json", data: Data(#"{"rootfs":{"type":"layers","diff_ids":[]}}"#.utf8))
+                try w.addFile(name: "l.tar", data: Data("unique layer bytes".utf8))
+                try w.addFile(name: "manifest.json", data: Data(#"[{"Config":"config.json","Layers":["l.tar"]}]"#.utf8))
+            }
+            let invalid = try await registry.push(badConfig, name: "team/bad", tag: "3")
+            #expect(invalid.status == 400)
+            #expect(String(decoding: invalid.body, as: UTF8.self).contains("MANIFEST_INVALID"))
+
+            #expect(registry.blobFiles() == filesBefore)
+            #expect(try await registry.get("/v2/_catalog").body == catalogBefore)
+            #expect(try await registry.get("/v2/team/bad/tags/list").status == 404)
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: registry.directory + "/tmp")
+            #expect(leftovers.isEmpty)
         }
-        let rejected = try await registry.push(mismatched, name: "team/bad", tag: "1")
-        #expect(rejected.status == 400)
-        let text = String(decoding: rejected.body, as: UTF8.self)
-        #expect(text.contains("DIGEST_INVALID") && text.contains(wrongDigest.description))
-
-        // A truncated archive.
-        let truncated = work + "/truncated.tar"
-        let bytes = try Data(contentsOf: URL(fileURLWithPath: good.archivePath))
-        try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: truncated))
-        let cut = try await registry.push(truncated, name: "team/bad", tag: "2")
-        #expect(cut.status == 400)
-        #expect(String(decoding: cut.body, as: UTF8.self).contains("ARCHIVE_INVALID"))
-
-        // Config that does not match the layers.
-        let badConfig = work + "/badconfig.tar"
-        try TestImage.writeTar(at: badConfig) { w in
-            try w.addFile(name: "config.json", data: Data(#"{"rootfs":{"type":"layers","diff_ids":[]}}"#.utf8))
-            try w.addFile(name: "l.tar", data: Data("unique layer bytes".utf8))
-            try w.addFile(name: "manifest.json", data: Data(#"[{"Config":"config.json","Layers":["l.tar"]}]"#.utf8))
-        }
-        let invalid = try await registry.push(badConfig, name: "team/bad", tag: "3")
-        #expect(invalid.status == 400)
-        #expect(String(decoding: invalid.body, as: UTF8.self).contains("MANIFEST_INVALID"))
-
-        #expect(registry.blobFiles() == filesBefore)
-        #expect(try await registry.get("/v2/_catalog").body == catalogBefore)
-        #expect(try await registry.get("/v2/team/bad/tags/list").status == 404)
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: registry.directory + "/tmp")
-        #expect(leftovers.isEmpty)
-        await registry.stop()
     }
 
     @Test func announceIncludesTheRegistrySeeder() async throws {
-        let registry = try await LiveRegistry.start()
-        defer { try? FileManager.default.removeItem(atPath: registry.directory) }
-        let work = try LiveRegistry.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: work) }
-        let image = try TestImage.make(in: work)
-        #expect(try await registry.push(image.archivePath, name: "team/app", tag: "1").status == 201)
-        let metainfo = try Metainfo.parse([UInt8](try await registry.get("/docket/v1/blobs/\(image.layerDigests[1])/torrent").body))
+        try await LiveRegistry.with { registry, work in
+            let image = try TestImage.make(in: work)
+            #expect(try await registry.push(image.archivePath, name: "team/app", tag: "1").status == 201)
+            let metainfo = try Metainfo.parse([UInt8](try await registry.get("/docket/v1/blobs/\(image.layerDigests[1])/torrent").body))
 
-        let request = AnnounceRequest(infoHash: metainfo.infoHash, peerID: .random(prefix: PeerID.clientPrefix), port: 7001,
-                                      uploaded: 0, downloaded: 0, left: metainfo.totalLength, event: .started, numWant: 50)
-        let answer = try await registry.client.send(HTTPRequest(url: request.url(base: metainfo.announce!)))
-        #expect(answer.status == 200)
-        let parsed = try AnnounceResponse.parse([UInt8](answer.body))
-        let seederPort = try #require(registry.server.seederPort)
-        #expect(parsed.peers.contains(PeerAddress(host: "127.0.0.1", port: seederPort)))
+            let request = AnnounceRequest(infoHash: metainfo.infoHash, peerID: .random(prefix: PeerID.clientPrefix), port: 7001,
+                                          uploaded: 0, downloaded: 0, left: metainfo.totalLength, event: .started, numWant: 50)
+            let answer = try await registry.client.send(HTTPRequest(url: request.url(base: metainfo.announce!)))
+            #expect(answer.status == 200)
+            let parsed = try AnnounceResponse.parse([UInt8](answer.body))
+            let seederPort = try #require(registry.server.seederPort)
+            #expect(parsed.peers.contains(PeerAddress(host: "127.0.0.1", port: seederPort)))
 
-        // A torrent the registry does not seed gets no registry peer.
-        let other = AnnounceRequest(infoHash: InfoHash(hashingInfo: [1, 2, 3]), peerID: .random(prefix: PeerID.clientPrefix), port: 7002,
-                                    uploaded: 0, downloaded: 0, left: 10)
-        let otherAnswer = try AnnounceResponse.parse([UInt8](try await registry.client.send(HTTPRequest(url: other.url(base: metainfo.announce!))).body))
-        #expect(!otherAnswer.peers.contains { $0.port == seederPort })
-        await registry.stop()
+            // A torrent the registry does not seed gets no registry peer.
+            let other = AnnounceRequest(infoHash: InfoHash(hashingInfo: [1, 2, 3]), peerID: .random(prefix: PeerID.clientPrefix), port: 7002,
+                                        uploaded: 0, downloaded: 0, left: 10)
+            let otherAnswer = try AnnounceResponse.parse([UInt8](try await registry.client.send(HTTPRequest(url: other.url(base: metainfo.announce!))).body))
+            #expect(!otherAnswer.peers.contains { $0.port == seederPort })
+        }
     }
 
     @Test func restartKeepsImagesAndCachedTorrents() async throws {
@@ -220,21 +210,33 @@ import Testing
 
 extension RegistryServerTests {
     @Test func invalidPushIsRefusedBeforeTheUpload() async throws {
-        let registry = try await LiveRegistry.start()
-        defer { try? FileManager.default.removeItem(atPath: registry.directory) }
-        let work = try LiveRegistry.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: work) }
-        let image = try TestImage.make(in: work)
-        let badTag = try await registry.push(image.archivePath, name: "team/app", tag: "-bad")
-        #expect(badTag.status == 400)
-        #expect(String(decoding: badTag.body, as: UTF8.self).contains("TAG_INVALID"))
-        let badName = try await registry.push(image.archivePath, name: "Team", tag: "1")
-        #expect(String(decoding: badName.body, as: UTF8.self).contains("NAME_INVALID"))
-        let wrongPath = try await registry.client.send(HTTPRequest(method: "POST", url: registry.base + "/v2/_catalog", body: .file(image.archivePath)))
-        #expect(wrongPath.status == 405)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: registry.directory + "/tmp").isEmpty)
-        // The server still answers normally afterwards.
-        #expect(try await registry.push(image.archivePath, name: "team/app", tag: "1").status == 201)
-        await registry.stop()
+        try await LiveRegistry.with { registry, work in
+            let image = try TestImage.make(in: work)
+            let badTag = try await registry.push(image.archivePath, name: "team/app", tag: "-bad")
+            #expect(badTag.status == 400)
+            #expect(String(decoding: badTag.body, as: UTF8.self).contains("TAG_INVALID"))
+            let badName = try await registry.push(image.archivePath, name: "Team", tag: "1")
+            #expect(String(decoding: badName.body, as: UTF8.self).contains("NAME_INVALID"))
+            let wrongPath = try await registry.client.send(HTTPRequest(method: "POST", url: registry.base + "/v2/_catalog", body: .file(image.archivePath)))
+            #expect(wrongPath.status == 405)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: registry.directory + "/tmp").isEmpty)
+            // A client that waits for 100 Continue gets the refusal before sending the body.
+            let url = registry.base + "/docket/v1/push?name=team/app&tag=-bad"
+            let archive = image.archivePath
+            let written = try await Blocking.run { () throws -> String in
+                let curl = Process()
+                let output = Pipe()
+                curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+                curl.arguments = ["-s", "-o", "/dev/null", "-w", "%{http_code} %{size_upload}", "-H", "Expect: 100-continue",
+                                  "--data-binary", "@" + archive, url]
+                curl.standardOutput = output
+                try curl.run()
+                curl.waitUntilExit()
+                return String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            }
+            #expect(written == "400 0")
+            // The server still answers normally afterwards.
+            #expect(try await registry.push(image.archivePath, name: "team/app", tag: "1").status == 201)
+        }
     }
 }

@@ -57,6 +57,24 @@ struct LiveRegistry {
         return LiveRegistry(server: server, directory: dir)
     }
 
+    /// Starts a registry in a fresh directory and makes a scratch directory, runs `body` with
+    /// both, then stops the registry and removes the directories.
+    static func with(_ body: (LiveRegistry, _ work: String) async throws -> Void) async throws {
+        let registry = try await start()
+        let work = try temporaryDirectory()
+        defer {
+            try? FileManager.default.removeItem(atPath: registry.directory)
+            try? FileManager.default.removeItem(atPath: work)
+        }
+        do {
+            try await body(registry, work)
+        } catch {
+            await registry.stop()
+            throw error
+        }
+        await registry.stop()
+    }
+
     static func temporaryDirectory() throws -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("docket-registry-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

@@ -150,16 +150,23 @@ final class HTTPServer: @unchecked Sendable {   // C pointers live behind `state
         state.withLockedValue { $0.inFlight -= 1 }
     }
 
-    /// First call for a request, headers read: sends an early answer if the precheck has one.
+    /// First call for a request, headers read. When the precheck refuses the request and the client
+    /// waits for `100 Continue`, the answer goes out at once and no body is sent; otherwise the body
+    /// is read and dropped (never stored) and the answer follows it, so the client sees it cleanly.
     fileprivate func headersReceived(_ context: RequestContext, connection: OpaquePointer, method: String) -> MHD_Result {
-        guard let early = precheck(request(context, connection: connection, method: method)) else { return .YES }
-        context.answered = true
-        log(method: method, context: context, status: early.status)
-        return queue(early, on: connection)
+        let head = request(context, connection: connection, method: method)
+        guard let early = precheck(head) else { return .YES }
+        if head.header("Expect")?.lowercased() == "100-continue" {
+            context.answered = true
+            log(method: method, context: context, status: early.status)
+            return queue(early, on: connection)
+        }
+        context.refusal = early
+        return .YES
     }
 
     fileprivate func respond(_ context: RequestContext, connection: OpaquePointer, method: String) -> MHD_Result {
-        let response = handler(request(context, connection: connection, method: method))
+        let response = context.refusal ?? handler(request(context, connection: connection, method: method))
         log(method: method, context: context, status: response.status)
         return queue(response, on: connection)
     }
@@ -263,6 +270,8 @@ private final class RequestContext {
     var started = false
     /// A response was already queued (by the precheck).
     var answered = false
+    /// The precheck's answer, sent once the (dropped) body has been read.
+    var refusal: HTTPServerResponse?
     var bodyFD: Int32 = -1
     var bodyPath: String?
     var bodySize: Int64 = 0
@@ -331,7 +340,7 @@ private let accessHandler: MHD_AccessHandlerCallback = { cls, connection, url, m
         return .YES
     }
     if uploadDataSize.pointee > 0 {
-        if methodName == "POST" || methodName == "PUT", let uploadData {
+        if methodName == "POST" || methodName == "PUT", context.refusal == nil, let uploadData {
             context.append(UnsafeRawBufferPointer(start: uploadData, count: uploadDataSize.pointee))
         }
         uploadDataSize.pointee = 0
