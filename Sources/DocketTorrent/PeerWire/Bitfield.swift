@@ -14,10 +14,11 @@ public struct Bitfield: Hashable, Sendable {
         if allSet { for index in 0..<count { insert(index) } }
     }
 
-    /// Validates a received bitfield: exact byte length, spare bits clear.
+    /// Reads a received bitfield: the byte length must be exact; set spare bits are cleared.
     public init?(wire: [UInt8], count: Int) {
         guard wire.count == (count + 7) / 8 else { return nil }
-        if count % 8 != 0, let last = wire.last, last & (0xff >> UInt8(count % 8)) != 0 { return nil }
+        var wire = wire
+        if count % 8 != 0 { wire[wire.count - 1] &= ~(0xff >> UInt8(count % 8)) }
         self.count = count
         self.bytes = wire
         self.setCount = wire.reduce(0) { $0 + $1.nonzeroBitCount }

@@ -29,11 +29,13 @@ extension Engine {
                 if !peer.amInterested && !torrent.have.contains(index) { setInterested(peer, true) }
             }
         case .bitfield(let bytes):
-            guard !peer.receivedBitfield, peer.bitfield.setCount == 0,
-                  let bitfield = Bitfield(wire: bytes, count: torrent.pieceCount) else {
-                closeConnection(peer, reason: "invalid or repeated bitfield")
+            // Normally the first message; a later one (some clients resend it) replaces the set.
+            guard let bitfield = Bitfield(wire: bytes, count: torrent.pieceCount) else {
+                closeConnection(peer, reason: "bitfield of \(bytes.count) bytes for \(torrent.pieceCount) pieces")
                 return
             }
+            logger.trace("bitfield \(bitfield.setCount)/\(torrent.pieceCount)", ["peer.address": "\(peer.address)"])
+            for index in 0..<torrent.pieceCount where peer.bitfield.contains(index) { torrent.availability[index] -= 1 }
             peer.receivedBitfield = true
             peer.bitfield = bitfield
             for index in 0..<torrent.pieceCount where bitfield.contains(index) { torrent.availability[index] += 1 }
