@@ -240,3 +240,34 @@ extension RegistryServerTests {
         }
     }
 }
+
+extension RegistryServerTests {
+    @Test func pushesAnOCILayoutWithACompressedLayer() async throws {
+        try await LiveRegistry.with { registry, work in
+            let layer = Data([0x1f, 0x8b, 0x08, 0x00] + Array(repeating: 7, count: 5000))
+            let layerDigest = Digest.sha256(of: layer)
+            let config = Data(#"{"os":"linux","rootfs":{"type":"layers","diff_ids":["sha256:\#(String(repeating: "ab", count: 32))"]}}"#.utf8)
+            let configDigest = Digest.sha256(of: config)
+            let manifest = Data("""
+            {"schemaVersion":2,"mediaType":"\(MediaType.ociManifest)","config":{"mediaType":"\(MediaType.ociConfig)","digest":"\(configDigest)","size":\(config.count)},
+             "layers":[{"mediaType":"\(MediaType.ociLayerGzip)","digest":"\(layerDigest)","size":\(layer.count)}]}
+            """.utf8)
+            let manifestDigest = Digest.sha256(of: manifest)
+            let index = Data(#"{"schemaVersion":2,"manifests":[{"mediaType":"\#(MediaType.ociManifest)","digest":"\#(manifestDigest)","size":\#(manifest.count)}]}"#.utf8)
+            let archive = work + "/oci.tar"
+            try TestImage.writeTar(at: archive) { w in
+                try w.addFile(name: "oci-layout", data: Data(#"{"imageLayoutVersion":"1.0.0"}"#.utf8))
+                try w.addFile(name: "index.json", data: index)
+                for (digest, data) in [(configDigest, config), (layerDigest, layer), (manifestDigest, manifest)] {
+                    try w.addFile(name: "blobs/sha256/\(digest.hex)", data: data)
+                }
+            }
+            let pushed = try await registry.push(archive, name: "oci/app", tag: "2.0")
+            #expect(pushed.status == 201, "\(String(decoding: pushed.body, as: UTF8.self))")
+            let stored = try Manifest.decode(try await registry.get("/v2/oci/app/manifests/2.0").body)
+            #expect(stored.layers == [Descriptor(mediaType: MediaType.ociLayerGzip, digest: layerDigest, size: Int64(layer.count))])
+            #expect(stored.config.digest == configDigest)
+            #expect(try await registry.get("/v2/oci/app/blobs/\(layerDigest)").body == layer)
+        }
+    }
+}
