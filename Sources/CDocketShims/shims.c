@@ -35,6 +35,8 @@ struct MHD_Daemon *docket_mhd_start(const docket_mhd_options *o,
     unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC;
     if (o->thread_pool_size == 0) flags |= MHD_USE_THREAD_PER_CONNECTION;
     else flags |= MHD_USE_EPOLL;
+    // No MHD_OPTION_LISTENING_ADDRESS_REUSE: with SO_REUSEPORT a second registry on the same port
+    // would silently take half the connections. libmicrohttpd's default SO_REUSEADDR is enough.
     struct MHD_OptionItem options[] = {
         {MHD_OPTION_SOCK_ADDR, 0, &addr},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed, completed_cls},
@@ -43,7 +45,6 @@ struct MHD_Daemon *docket_mhd_start(const docket_mhd_options *o,
         {MHD_OPTION_CONNECTION_TIMEOUT, o->connection_timeout_seconds, NULL},
         {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)o->connection_memory_limit, NULL},
         {MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->per_ip_connection_limit, NULL},
-        {MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL},
         // Only with a pool: libmicrohttpd warns about a zero size.
         {o->thread_pool_size ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, o->thread_pool_size, NULL},
         {MHD_OPTION_END, 0, NULL},

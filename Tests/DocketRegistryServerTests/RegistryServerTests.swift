@@ -271,3 +271,15 @@ extension RegistryServerTests {
         }
     }
 }
+
+extension RegistryServerTests {
+    @Test func aSecondRegistryCannotShareThePort() async throws {
+        try await LiveRegistry.with { registry, work in
+            var configuration = RegistryServer.Configuration.testing(dataDirectory: work)
+            configuration.port = registry.server.port
+            configuration.seeding = false
+            let second = RegistryServer(configuration: configuration)
+            await #expect(throws: RegistryServerError.self) { try await Blocking.run { try second.start() } }
+        }
+    }
+}
