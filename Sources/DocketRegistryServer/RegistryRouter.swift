@@ -110,7 +110,12 @@ struct RegistryRouter: Sendable {
         let query = request.queryItems
         let limit = query["n"].flatMap { Int($0) }.map { max(0, $0) }
         let names = try metadata.repositories(limit: limit, after: query["last"])
-        return json(try encoder.encode(["repositories": names]))
+        var response = json(try encoder.encode(["repositories": names]))
+        if let limit, let last = names.last, names.count == limit,
+           let escaped = last.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+"))) {
+            response.headers.append(("Link", "</v2/_catalog?last=\(escaped)&n=\(limit)>; rel=\"next\""))
+        }
+        return response
     }
 
     private func manifest(name: String, reference: String) throws -> HTTPServerResponse {

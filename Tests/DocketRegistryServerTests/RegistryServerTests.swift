@@ -283,3 +283,37 @@ extension RegistryServerTests {
         }
     }
 }
+
+extension RegistryServerTests {
+    @Test func runServesUntilCancelled() async throws {
+        let dir = try LiveRegistry.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var configuration = RegistryServer.Configuration.testing(dataDirectory: dir)
+        configuration.seeding = false
+        let server = RegistryServer(configuration: configuration)
+        let task = Task { try await server.run() }
+        while server.port == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        let url = "http://127.0.0.1:\(server.port)/v2/"
+        #expect(try await HTTPClient().send(HTTPRequest(url: url)).status == 200)
+        task.cancel()
+        try await task.value
+        await #expect(throws: HTTPClientError.self) { try await HTTPClient().send(HTTPRequest(url: url)) }
+    }
+
+    @Test func catalogPagesWithALinkHeader() async throws {
+        try await LiveRegistry.with { registry, work in
+            let image = try TestImage.make(in: work, largeLayerSize: 10)
+            for name in ["a/one", "b/two", "c/three"] {
+                #expect(try await registry.push(image.archivePath, name: name, tag: "1").status == 201)
+            }
+            let page = try await registry.get("/v2/_catalog?n=2")
+            #expect(String(decoding: page.body, as: UTF8.self) == #"{"repositories":["a/one","b/two"]}"#)
+            #expect(page.header("Link") == #"</v2/_catalog?last=b/two&n=2>; rel="next""#)
+            let next = try await registry.get("/v2/_catalog?last=b/two&n=2")
+            #expect(String(decoding: next.body, as: UTF8.self) == #"{"repositories":["c/three"]}"#)
+            #expect(next.header("Link") == nil)
+            let badBind = RegistryServer(configuration: .init(dataDirectory: work, bindAddress: "localhost", port: 0, seeding: false))
+            await #expect(throws: RegistryServerError.self) { try await Blocking.run { try badBind.start() } }
+        }
+    }
+}

@@ -103,6 +103,10 @@ final class HTTPServer: @unchecked Sendable {   // C pointers live behind `state
     var port: UInt16 { state.withLockedValue { $0.port } }
 
     func start() throws {
+        var probe = in_addr()
+        guard inet_pton(AF_INET, bindAddress, &probe) == 1 else {
+            throw RegistryServerError.listen(address: bindAddress, port: requestedPort, reason: "the bind address must be an IPv4 literal such as 0.0.0.0 or 127.0.0.1")
+        }
         var options = docket_mhd_options()
         options.port = requestedPort
         options.connection_limit = limits.connectionLimit
@@ -129,12 +133,14 @@ final class HTTPServer: @unchecked Sendable {   // C pointers live behind `state
     /// Stops accepting, lets in-flight requests finish for up to `grace` seconds, then closes everything.
     func stop(grace: TimeInterval = 10) {
         guard let daemon = state.withLockedValue({ $0.daemon }) else { return }
-        _ = MHD_quiesce_daemon(daemon)
+        // Quiescing hands the listening socket back to us; close it only after the daemon stopped.
+        let listener = MHD_quiesce_daemon(daemon)
         let deadline = Date().addingTimeInterval(grace)
         while state.withLockedValue({ $0.inFlight }) > 0 && Date() < deadline {
             usleep(20_000)
         }
         MHD_stop_daemon(daemon)
+        if listener >= 0 { close(listener) }
         state.withLockedValue { $0.daemon = nil }
     }
 
