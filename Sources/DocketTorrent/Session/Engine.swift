@@ -28,6 +28,7 @@ final class Engine {
     var running = true
     var now: Double
     var lastSecondTick: Double = 0
+    var uploadTurn = 0
     let readBuffer: UnsafeMutableRawPointer
 
     init(configuration: TorrentClient.Configuration) throws {
@@ -192,6 +193,7 @@ final class Engine {
     func flush(_ connection: PeerConnection) {
         guard connection.phase != .closed, connection.phase != .connecting else { return }
         if !connection.out.isEmpty {
+            if connection.phase == .active { connection.lastSent = now }
             guard connection.out.drain(to: connection.fd) else {
                 closeConnection(connection, reason: "send failed: \(String(cString: strerror(errno)))")
                 return

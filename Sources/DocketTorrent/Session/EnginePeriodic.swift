@@ -7,7 +7,7 @@ extension Engine {
     static let handshakeTimeout: Double = 20
     static let idleTimeout: Double = 150
     static let keepAliveInterval: Double = 90
-    static let requestTimeout: Double = 45
+    static let requestTimeout: Double = 60
     static let webSeedGrace: Double = 2
     static let webSeedConcurrency = 2
 
@@ -15,10 +15,12 @@ extension Engine {
         if uploadBucket != nil || downloadBucket != nil {
             uploadBucket?.refill(now: now)
             downloadBucket?.refill(now: now)
-            for peer in connections.values where peer.phase == .active {
-                if uploadBucket != nil && peer.pendingUploads > 0 { pumpUploads(peer) }
-                if downloadBucket != nil { fillRequests(peer) }
-                flush(peer)
+            if uploadBucket != nil { serveUploadsInTurn() }
+            if downloadBucket != nil {
+                for peer in connections.values where peer.phase == .active {
+                    fillRequests(peer)
+                    flush(peer)
+                }
             }
         }
         for torrent in torrents.values where now - torrent.lastPublishTime >= 0.25 {
@@ -48,8 +50,18 @@ extension Engine {
         case .active:
             if now - connection.lastReceived > Self.idleTimeout {
                 closeConnection(connection, reason: "silent for \(Int(Self.idleTimeout)) s")
-            } else if !connection.outstanding.isEmpty && !connection.peerChoking && now - connection.lastBlockAt > Self.requestTimeout {
-                closeConnection(connection, reason: "no block for \(Int(Self.requestTimeout)) s")
+            } else if let torrent = connection.torrent, torrent.isComplete, connection.bitfield.isComplete {
+                closeConnection(connection, reason: "both sides are seeds")
+            } else if !connection.outstanding.isEmpty && now - connection.lastBlockAt > Self.requestTimeout {
+                // Slow or stuck: give its blocks to other peers; late arrivals are still accepted.
+                for key in connection.outstanding {
+                    let piece = PeerConnection.piece(ofKey: key), begin = PeerConnection.begin(ofKey: key)
+                    let length = connection.torrent.map { min(PeerWire.blockSize, $0.metainfo.pieceSize(piece) - begin) } ?? PeerWire.blockSize
+                    connection.send(.cancel(piece: piece, begin: begin, length: length))
+                }
+                connection.torrent?.release(connection)
+                connection.lastBlockAt = now
+                flush(connection)
             } else if now - connection.lastSent > Self.keepAliveInterval {
                 connection.send(.keepAlive)
                 connection.lastSent = now

@@ -3,9 +3,11 @@ import Foundation
 /// Serving requested blocks and choking.
 extension Engine {
     /// Reads queued requests straight into the send buffer while it is short and tokens last.
-    func pumpUploads(_ peer: PeerConnection) {
+    func pumpUploads(_ peer: PeerConnection, maxBlocks: Int = .max) {
         guard let torrent = peer.torrent, peer.phase == .active else { return }
-        while peer.uploadHead < peer.uploadQueue.count && peer.out.count < Self.sendBufferHighWater {
+        var blocks = 0
+        while peer.uploadHead < peer.uploadQueue.count && peer.out.count < Self.sendBufferHighWater && blocks < maxBlocks {
+            blocks += 1
             let request = peer.uploadQueue[peer.uploadHead]
             if uploadBucket != nil, !uploadBucket!.take(request.length) { break }
             peer.uploadHead += 1
@@ -32,6 +34,25 @@ extension Engine {
             peer.uploadQueue.removeFirst(peer.uploadHead)
             peer.uploadHead = 0
         }
+    }
+
+    /// With an upload limit, hands the tokens out one block per peer in turn, starting with a
+    /// different peer each time, so no peer starves the others.
+    func serveUploadsInTurn() {
+        let waiting = connections.values.filter { $0.phase == .active && $0.pendingUploads > 0 }.sorted { $0.fd < $1.fd }
+        guard !waiting.isEmpty else { return }
+        uploadTurn = (uploadTurn + 1) % waiting.count
+        let order = waiting[uploadTurn...] + waiting[..<uploadTurn]
+        var progress = true
+        while progress {
+            progress = false
+            for peer in order where peer.phase == .active && peer.pendingUploads > 0 {
+                let before = peer.uploadHead
+                pumpUploads(peer, maxBlocks: 1)
+                if peer.uploadHead != before || peer.uploadQueue.isEmpty { progress = true }
+            }
+        }
+        for peer in order { flush(peer) }
     }
 
     func unchokedCount(_ torrent: Torrent) -> Int {

@@ -76,7 +76,9 @@ public final class TorrentClient: Sendable {
     public func add(_ metainfo: Metainfo, path: String, seeding: Bool) throws -> TorrentHandle {
         try state.withLockedValue { s in
             guard !s.shutDown else { throw TorrentError.clientShutDown }
-            if s.handles[metainfo.infoHash] != nil { throw TorrentError.alreadyAdded(metainfo.infoHash) }
+            if let existing = s.handles[metainfo.infoHash], !existing.shared.isFinished {
+                throw TorrentError.alreadyAdded(metainfo.infoHash)
+            }
             let storage = try PieceStorage(metainfo: metainfo, path: path, seeding: seeding)
             let initial = TorrentStatus(verifiedBytes: seeding ? metainfo.totalLength : 0, totalBytes: metainfo.totalLength,
                                         isComplete: seeding || metainfo.pieceCount == 0)

@@ -21,6 +21,9 @@ final class TorrentShared: Sendable {
 
     var status: TorrentStatus { state.withLockedValue { $0.status } }
 
+    /// The torrent was stopped (its streams are finished).
+    var isFinished: Bool { state.withLockedValue { $0.finished } }
+
     /// Stores and streams a new status; resolves waiters on completion or failure.
     func publish(_ status: TorrentStatus) {
         state.withLockedValue { s in
