@@ -21,6 +21,8 @@ import Testing
             #expect(answer["tag"] as? String == "1.0")
             #expect(answer["mediaType"] as? String == MediaType.ociManifest)
             let manifestDigest = try Digest(parsing: try #require(answer["digest"] as? String))
+            let answeredManifest = try #require(answer["manifest"] as? [String: Any])
+            #expect((answeredManifest["layers"] as? [Any])?.count == 2)
 
             // Manifest by tag and by digest, GET and HEAD.
             let manifest = try await registry.get("/v2/team/app/manifests/1.0")

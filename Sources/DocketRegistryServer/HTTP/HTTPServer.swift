@@ -60,7 +60,7 @@ struct HTTPServerResponse: Sendable {
 /// - idle connection timeout 60 s;
 /// - at most 512 concurrent connections (each is a thread), 64 per client IP.
 /// Request bodies are only accepted for POST and PUT and go straight to a temporary file.
-final class HTTPServer: @unchecked Sendable {   // C pointers live behind `state`'s lock
+final class HTTPServer: Sendable {
     struct Limits: Sendable {
         var connectionLimit: UInt32 = 512
         var perIPConnectionLimit: UInt32 = 64
