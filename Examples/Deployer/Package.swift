@@ -1,6 +1,11 @@
 // swift-tools-version:6.0
 // An example of composing DocketKit: pull one image into several local stores at once.
+import Foundation
 import PackageDescription
+
+// A path dependency is known by its directory's name, whatever the checkout is called.
+let docketRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized
+let docketIdentity = docketRoot.lastPathComponent.lowercased()
 
 let package = Package(
     name: "Deployer",
@@ -9,7 +14,7 @@ let package = Package(
     targets: [
         .executableTarget(
             name: "deployer",
-            dependencies: [.product(name: "DocketKit", package: "main")],
+            dependencies: [.product(name: "DocketKit", package: docketIdentity)],
             path: "Sources/deployer"),
     ],
     swiftLanguageModes: [.v6]

@@ -69,18 +69,19 @@ final class PullProgressView: Sendable {
             let now = ContinuousClock.now
             guard force || permanent != nil || now - state.lastDraw > .milliseconds(100) else { return }
             state.lastDraw = now
+            // Back to the top of the layer block; permanent lines go above it, except the summary,
+            // which goes below the block's final state and ends the redrawing.
             var text = state.linesDrawn > 0 ? "\u{1b}[\(state.linesDrawn)A" : ""
-            if let permanent { text += "\u{1b}[2K\(permanent)\n" }
-            // After the summary the block stays as it is, below nothing else.
+            let block = state.order.compactMap { state.layers[$0] }.map { "\u{1b}[2K\(Self.row($0))\n" }.joined()
             if case .pulled = event {
-                state.linesDrawn = 0
+                text += block + "\u{1b}[2K\(permanent ?? "")\n"
                 state.order = []
+                state.linesDrawn = 0
+            } else {
+                if let permanent { text += "\u{1b}[2K\(permanent)\n" }
+                text += block
+                state.linesDrawn = state.order.count
             }
-            for digest in state.order {
-                guard let layer = state.layers[digest] else { continue }
-                text += "\u{1b}[2K\(Self.row(layer))\n"
-            }
-            state.linesDrawn = state.order.count
             Console.out(text)
         }
     }

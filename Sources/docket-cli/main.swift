@@ -29,7 +29,8 @@ let outcome = await work.result
 interrupts.stop()
 switch outcome {
 case .success:
-    exit(interrupts.fired ? 130 : 0)
+    // Commands that finish after a signal stopped cleanly (serve; pull while seeding).
+    exit(0)
 case .failure(let error):
     if error is CancellationError || interrupts.fired {
         Console.error("interrupted")

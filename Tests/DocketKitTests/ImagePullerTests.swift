@@ -47,6 +47,7 @@ import Testing
         #expect(result.summary.manifestDigest == image.manifestDigest)
         #expect(recorder.started[Digest.sha256(of: layerA)] == .peerToPeer)
         #expect(result.seeding.count == 2)
+        #expect(seeder.liveTransfers == 2)
         await result.seeding.seed(for: .zero)
         #expect(seeder.liveTransfers == 0)
     }
@@ -62,7 +63,7 @@ import Testing
         try await store.commit(write)
         let recorder = Recorder()
 
-        let result = try await ImagePuller(registry: registry, store: store, seeder: seeder, options: PullOptions(seedTime: .zero))
+        let result = try await ImagePuller(registry: registry, store: store, seeder: seeder, options: PullOptions(seedTime: .seconds(60)))
             .download(image.reference) { recorder.record($0) }
 
         #expect(recorder.skipped == [digestA])
@@ -72,6 +73,7 @@ import Testing
         // The stored layer is seeded to others too.
         #expect(seeder.seeds == [digestA])
         await result.seeding.stop()
+        #expect(seeder.liveTransfers == 0)
     }
 
     @Test func smallBlobsWithoutTorrentGoOverHTTP() async throws {
@@ -164,14 +166,16 @@ import Testing
         let puller = ImagePuller(registry: FakeRegistry(image: image, blobs: blobs), store: MemoryImageStore(), seeder: seeder,
                                  options: PullOptions(seedTime: .zero))
         var summaries: [PullSummary] = []
-        var stoppedSeeding = false
+        var seedingEvents = 0
         for try await event in puller.pull(image.reference) {
             if case .pulled(let summary) = event { summaries.append(summary) }
-            if case .seedingStopped = event { stoppedSeeding = true }
+            if case .seeding = event { seedingEvents += 1 }
+            if case .seedingStopped = event { seedingEvents += 1 }
         }
         #expect(summaries.count == 1)
         #expect(summaries.first?.layerCount == 2)
-        #expect(stoppedSeeding)
+        // Zero seed time: the transfers stop at once, without seeding events.
+        #expect(seedingEvents == 0)
         #expect(seeder.liveTransfers == 0)
     }
 

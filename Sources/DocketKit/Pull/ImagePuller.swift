@@ -208,7 +208,7 @@ public struct ImagePuller: Sendable {
 
     /// Starts seeding a blob that is already stored; nil when there is no torrent or no seeder.
     private func seedStoredLayer(_ digest: Digest, repository: String? = nil, torrent: Data? = nil) async -> (any TorrentTransfer)? {
-        guard options.peerToPeer, let seeder, let path = await store.path(of: digest) else { return nil }
+        guard options.peerToPeer, options.seedTime > .zero, let seeder, let path = await store.path(of: digest) else { return nil }
         do {
             let metainfo: Data
             if let torrent {

@@ -20,12 +20,13 @@ public final class SeedingSession: Sendable {
 
     /// Seeds for `duration` (or until the task is cancelled), then stops every transfer.
     public func seed(for duration: Duration, events: @Sendable (PullEvent) -> Void = { _ in }) async {
-        guard count > 0 else { return }
-        if duration > .zero {
-            let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-            events(.seeding(layers: count, seconds: seconds))
-            try? await Task.sleep(for: duration)
+        guard count > 0, duration > .zero else {
+            await stop()
+            return
         }
+        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        events(.seeding(layers: count, seconds: seconds))
+        try? await Task.sleep(for: duration)
         let uploaded = await uploadedBytes()
         await stop()
         events(.seedingStopped(uploaded: uploaded))

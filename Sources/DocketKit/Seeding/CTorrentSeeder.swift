@@ -1,8 +1,12 @@
+import DocketTorrent
 import Foundation
 
 /// A `TorrentSeeder` that runs one `ctorrent` process per torrent (Enhanced CTorrent, `/usr/bin/ctorrent`).
 /// ctorrent speaks only the peer wire (no web seeds) and cannot tell the registry's seeder from other
 /// peers, so every byte it reports counts as "from peers".
+///
+/// ctorrent ignores peers whose IP equals its own, and keeps one peer per IP; on a loopback registry
+/// every peer is 127.0.0.1, so each transfer then claims a loopback address of its own (`-I 127.x.y.z`).
 public final class CTorrentSeeder: TorrentSeeder {
     public struct Configuration: Sendable {
         public var executable: String
@@ -12,13 +16,16 @@ public final class CTorrentSeeder: TorrentSeeder {
         public var seedHours: Int
         /// Where torrent files and ctorrent's bitfield files are kept while a transfer runs.
         public var temporaryDirectory: String
+        /// A download that gains no bytes for this long fails (so the caller can fall back to HTTP).
+        public var stallTimeout: Duration
 
         public init(executable: String = "/usr/bin/ctorrent", port: UInt16 = 6881, seedHours: Int = 72,
-                    temporaryDirectory: String = NSTemporaryDirectory()) {
+                    temporaryDirectory: String = NSTemporaryDirectory(), stallTimeout: Duration = .seconds(30)) {
             self.executable = executable
             self.port = port
             self.seedHours = seedHours
             self.temporaryDirectory = temporaryDirectory
+            self.stallTimeout = stallTimeout
         }
     }
 
@@ -35,7 +42,12 @@ public final class CTorrentSeeder: TorrentSeeder {
     public var continuesSeedingAfterRename: Bool { false }
 
     public func download(torrent: Data, to path: String) async throws -> any TorrentTransfer {
-        try await start(torrent: torrent, path: path)
+        // ctorrent refuses an existing file of the wrong size, such as the empty one a store hands out.
+        try await Blocking.run {
+            var info = stat()
+            if stat(path, &info) == 0, info.st_size == 0 { unlink(path) }
+        }
+        return try await start(torrent: torrent, path: path)
     }
 
     public func seed(torrent: Data, from path: String) async throws -> any TorrentTransfer {
@@ -79,10 +91,25 @@ final class CTorrentTransfer: TorrentTransfer {
     private let directory: String
     private let state = LockedBox(State())
 
-    private init(process: Process, directory: String) {
+    private let stallTimeout: Duration
+
+    private init(process: Process, directory: String, stallTimeout: Duration) {
         (progress, continuation) = AsyncStream.makeStream(of: TransferProgress.self, bufferingPolicy: .bufferingNewest(64))
         self.process = process
         self.directory = directory
+        self.stallTimeout = stallTimeout
+    }
+
+    /// True when the announce URL's host is a loopback address.
+    static func isLoopback(_ announce: String?) -> Bool {
+        guard let announce, let host = URLComponents(string: announce)?.host else { return false }
+        return host == "localhost" || host.hasPrefix("127.") || host == "::1"
+    }
+
+    /// A loopback address unique to the listen port, so ctorrents on one machine tell each other apart.
+    static func loopbackIdentity(port: UInt16) -> String {
+        let value = Int(port)
+        return "127.\(value / 62_500 + 1).\((value / 250) % 250 + 1).\(value % 250 + 2)"
     }
 
     static func launch(configuration: CTorrentSeeder.Configuration, torrent: Data, path: String, port: UInt16) async throws -> CTorrentTransfer {
@@ -90,13 +117,17 @@ final class CTorrentTransfer: TorrentTransfer {
         let torrentPath = "\(directory)/blob.torrent"
         let process = Process()
         process.executableURL = URL(fileURLWithPath: configuration.executable)
-        process.arguments = ["-e", String(configuration.seedHours), "-s", path, "-p", String(port), "-b", "\(directory)/blob.bf", torrentPath]
+        var arguments = ["-e", String(configuration.seedHours), "-s", BlobFile.absolute(path), "-p", String(port), "-b", "\(directory)/blob.bf"]
+        if let metainfo = try? Metainfo.parse([UInt8](torrent)), Self.isLoopback(metainfo.announce) {
+            arguments += ["-I", Self.loopbackIdentity(port: port)]
+        }
+        process.arguments = arguments + [torrentPath]
         process.currentDirectoryURL = URL(fileURLWithPath: configuration.temporaryDirectory)
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
         process.standardInput = FileHandle.nullDevice
-        let transfer = CTorrentTransfer(process: process, directory: directory)
+        let transfer = CTorrentTransfer(process: process, directory: directory, stallTimeout: configuration.stallTimeout)
         pipe.fileHandleForReading.readabilityHandler = { handle in
             let data = handle.availableData
             if data.isEmpty {
@@ -159,7 +190,30 @@ final class CTorrentTransfer: TorrentTransfer {
         state.withLockedValue { Self.progress($0.output) }
     }
 
+    /// Waits for completion; a download that gains nothing for `stallTimeout` is stopped and fails.
     func waitUntilComplete() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.waitForCompletion() }
+            group.addTask { try await self.watchForStall() }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func watchForStall() async throws {
+        var last = state.withLockedValue { $0.output.verifiedBytes }
+        while true {
+            try await Task.sleep(for: stallTimeout)
+            let now = state.withLockedValue { $0.output.verifiedBytes }
+            if now == last {
+                await stop()
+                throw DocketError.torrent("ctorrent received nothing for \(stallTimeout) (no reachable peers?)")
+            }
+            last = now
+        }
+    }
+
+    private func waitForCompletion() async throws {
         try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<Void, Error>) in
             let outcome: Result<Void, Error>? = state.withLockedValue { state in
                 if state.output.isComplete { return .success(()) }

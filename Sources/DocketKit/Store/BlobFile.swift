@@ -64,6 +64,13 @@ enum BlobFile {
         }
     }
 
+    /// `path` made absolute against the current directory, `~` expanded, `.` and `..` resolved.
+    static func absolute(_ path: String) -> String {
+        let expanded = (path as NSString).expandingTildeInPath
+        let full = expanded.hasPrefix("/") ? expanded : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(expanded)
+        return (full as NSString).standardizingPath
+    }
+
     static func exists(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0

@@ -10,11 +10,12 @@ import Foundation
 /// <root>/tags/<name>/<tag>         the digest (text) of the manifest a tag points at
 /// ```
 public struct FileImageStore: ImageStore {
-    /// The store's directory; created on first write.
+    /// The store's directory (absolute); created on first write.
     public let root: String
 
+    /// A relative `root` is taken from the current directory.
     public init(root: String) {
-        self.root = (root as NSString).standardizingPath
+        self.root = BlobFile.absolute(root)
     }
 
     /// Where a committed blob lives (whether or not it exists yet).

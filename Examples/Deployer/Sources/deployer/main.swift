@@ -85,7 +85,9 @@ do {
         for number in 1...options.stores {
             group.addTask { try await deploy(number: number, options: options) }
         }
-        return try await group.reduce(into: []) { $0.append($1) }
+        var all: [PullSummary] = []
+        for try await summary in group { all.append(summary) }
+        return all
     }
     let fromPeers = summaries.reduce(0) { $0 + $1.bytesFromPeers }
     let fromRegistry = summaries.reduce(0) { $0 + $1.bytesFromRegistry }
