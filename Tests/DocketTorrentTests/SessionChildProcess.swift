@@ -85,7 +85,8 @@ enum RangeFileServer {
             self.send_header('Content-Length', str(len(data)))
             self.end_headers()
             self.wfile.write(data)
-            print('served', flush=True)
+            sys.stdout.write('served\\n')
+            sys.stdout.flush()
         def log_message(self, *args):
             pass
     server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)

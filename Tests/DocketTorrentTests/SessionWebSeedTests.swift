@@ -40,7 +40,9 @@ import Testing
         defer { client.shutdown() }
         let handle = try client.add(metainfo, path: dir + "/download.bin", seeding: false)
         // Wait until the server has answered three piece requests, then check nothing was accepted.
-        for _ in 0..<3 { #expect(server.readLine(timeout: 30) == "served") }
+        var served = 0
+        while served < 3, let line = server.readLine(timeout: 30) { served += line.components(separatedBy: "served").count - 1 }
+        #expect(served >= 3)
         #expect(handle.status().verifiedBytes == 0)
         #expect(handle.status().bytesFromWebSeed == 0)
     }
