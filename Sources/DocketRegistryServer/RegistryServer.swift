@@ -53,6 +53,8 @@ public final class RegistryServer: Sendable {
         self.configuration = configuration
     }
 
+    deinit { stop() }
+
     /// The HTTP port, once started (0 before).
     public var port: UInt16 { running.withLockedValue { $0?.http.port ?? 0 } }
 

@@ -114,13 +114,16 @@ final class HTTPServer: Sendable {
         options.connection_memory_limit = limits.connectionMemoryLimit
         options.thread_pool_size = 0
         options.per_ip_connection_limit = limits.perIPConnectionLimit
-        let me = Unmanaged.passUnretained(self).toOpaque()
+        // libmicrohttpd's threads hold a reference to this server until `stop()` releases it.
+        let me = Unmanaged.passRetained(self)
         let daemon: OpaquePointer? = bindAddress.withCString { address in
             options.bind_address = address
-            return docket_mhd_start(&options, accessHandler, me, requestCompleted, me, uriCallback, me)
+            return docket_mhd_start(&options, accessHandler, me.toOpaque(), requestCompleted, me.toOpaque(), uriCallback, me.toOpaque())
         }
         guard let daemon else {
-            throw RegistryServerError.listen(address: bindAddress, port: requestedPort, reason: String(cString: strerror(errno)))
+            me.release()
+            let reason = errno == 0 ? "libmicrohttpd could not start" : String(cString: strerror(errno))
+            throw RegistryServerError.listen(address: bindAddress, port: requestedPort, reason: reason)
         }
         let bound = docket_mhd_bound_port(daemon)
         state.withLockedValue {
@@ -132,7 +135,10 @@ final class HTTPServer: Sendable {
 
     /// Stops accepting, lets in-flight requests finish for up to `grace` seconds, then closes everything.
     func stop(grace: TimeInterval = 10) {
-        guard let daemon = state.withLockedValue({ $0.daemon }) else { return }
+        guard let daemon = state.withLockedValue({ state -> OpaquePointer? in
+            defer { state.daemon = nil }
+            return state.daemon
+        }) else { return }
         // Quiescing hands the listening socket back to us; close it only after the daemon stopped.
         let listener = MHD_quiesce_daemon(daemon)
         let deadline = Date().addingTimeInterval(grace)
@@ -141,12 +147,12 @@ final class HTTPServer: Sendable {
         }
         MHD_stop_daemon(daemon)
         if listener >= 0 { close(listener) }
-        state.withLockedValue { $0.daemon = nil }
+        Unmanaged.passUnretained(self).release()   // the reference taken in `start()`
     }
 
     // MARK: - Callbacks (libmicrohttpd threads)
 
-    fileprivate func begin(rawURI: String, connection: OpaquePointer?) -> RequestContext {
+    fileprivate func begin(rawURI: String) -> RequestContext {
         state.withLockedValue { $0.inFlight += 1 }
         return RequestContext(rawURI: rawURI, uploadDirectory: uploadDirectory)
     }
@@ -324,7 +330,7 @@ private final class RequestContext {
 
 private let uriCallback: docket_mhd_uri_callback = { cls, uri, connection in
     let server = Unmanaged<HTTPServer>.fromOpaque(cls!).takeUnretainedValue()
-    let context = server.begin(rawURI: uri.map { String(cString: $0) } ?? "/", connection: connection)
+    let context = server.begin(rawURI: uri.map { String(cString: $0) } ?? "/")
     return Unmanaged.passRetained(context).toOpaque()
 }
 
@@ -333,7 +339,7 @@ private let accessHandler: MHD_AccessHandlerCallback = { cls, connection, url, m
     let server = Unmanaged<HTTPServer>.fromOpaque(cls).takeUnretainedValue()
     if contextPointer.pointee == nil {
         // No URI callback ran (should not happen); make the context from the decoded URL.
-        contextPointer.pointee = Unmanaged.passRetained(server.begin(rawURI: url.map { String(cString: $0) } ?? "/", connection: connection)).toOpaque()
+        contextPointer.pointee = Unmanaged.passRetained(server.begin(rawURI: url.map { String(cString: $0) } ?? "/")).toOpaque()
     }
     let context = Unmanaged<RequestContext>.fromOpaque(contextPointer.pointee!).takeUnretainedValue()
     let methodName = method.map { String(cString: $0) } ?? "GET"
