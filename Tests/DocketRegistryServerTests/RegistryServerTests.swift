@@ -319,3 +319,20 @@ extension RegistryServerTests {
         }
     }
 }
+
+extension RegistryServerTests {
+    @Test func torrentURLsFollowTheHostHeaderOrTheExternalTracker() async throws {
+        let work = try LiveRegistry.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let image = try TestImage.make(in: work)
+        let registry = try await LiveRegistry.start { $0.externalTracker = "http://tracker.example:6969/announce" }
+        defer { try? FileManager.default.removeItem(atPath: registry.directory) }
+        #expect(try await registry.push(image.archivePath, name: "team/app", tag: "1").status == 201)
+        let layer = image.layerDigests[1]
+        let answer = try await registry.get("/docket/v1/blobs/\(layer)/torrent", headers: [("Host", "registry.example:5000")])
+        let metainfo = try Metainfo.parse([UInt8](answer.body))
+        #expect(metainfo.announce == "http://tracker.example:6969/announce")
+        #expect(metainfo.urlList == ["http://registry.example:5000/docket/v1/blobs/\(layer)"])
+        await registry.stop()
+    }
+}

@@ -50,9 +50,11 @@ struct LiveRegistry {
     let client = HTTPClient()
     var base: String { "http://127.0.0.1:\(server.port)" }
 
-    static func start(directory: String? = nil) async throws -> LiveRegistry {
+    static func start(directory: String? = nil, configure: (inout RegistryServer.Configuration) -> Void = { _ in }) async throws -> LiveRegistry {
         let dir = try directory ?? temporaryDirectory()
-        let server = RegistryServer(configuration: .testing(dataDirectory: dir))
+        var configuration = RegistryServer.Configuration.testing(dataDirectory: dir)
+        configure(&configuration)
+        let server = RegistryServer(configuration: configuration)
         try await Blocking.run { try server.start() }
         return LiveRegistry(server: server, directory: dir)
     }
