@@ -44,6 +44,7 @@ public final class RegistryServer: Sendable {
     private struct Running: Sendable {
         var http: HTTPServer
         var torrents: BlobTorrents
+        var store: BlobStore
     }
 
     public let configuration: Configuration
@@ -83,9 +84,10 @@ public final class RegistryServer: Sendable {
             try http.start()
         } catch {
             torrents.shutdown()
+            store.unlock()
             throw error
         }
-        running.withLockedValue { $0 = Running(http: http, torrents: torrents) }
+        running.withLockedValue { $0 = Running(http: http, torrents: torrents, store: store) }
         for (digest, size) in try metadata.allBlobs() {
             do {
                 try torrents.seed(digest, size: size)
@@ -113,5 +115,6 @@ public final class RegistryServer: Sendable {
         }) else { return }
         current.http.stop()
         current.torrents.shutdown()
+        current.store.unlock()
     }
 }

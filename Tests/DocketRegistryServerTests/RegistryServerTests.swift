@@ -336,3 +336,19 @@ extension RegistryServerTests {
         await registry.stop()
     }
 }
+
+extension RegistryServerTests {
+    @Test func aSecondRegistryCannotShareTheDataDirectory() async throws {
+        try await LiveRegistry.with { registry, _ in
+            var configuration = RegistryServer.Configuration.testing(dataDirectory: registry.directory)
+            configuration.seeding = false
+            let second = RegistryServer(configuration: configuration)
+            do {
+                try await Blocking.run { try second.start() }
+                Issue.record("a second registry started on \(registry.directory)")
+            } catch let error as RegistryServerError {
+                #expect(error.description.contains("another registry process is using this data directory"))
+            }
+        }
+    }
+}

@@ -5,6 +5,7 @@ import Foundation
 ///
 /// ```
 /// <data>/
+///   registry.lock                    flock'd by the running registry: one process per directory
 ///   registry.sqlite (+ -wal, -shm)   metadata (RegistryMetadata)
 ///   blobs/sha256/<ab>/<abcdef…>      blobs by the hex of their sha256, <ab> = first two hex digits;
 ///                                    immutable once renamed into place
@@ -26,14 +27,38 @@ final class BlobStore: Sendable {
         var created: Bool
     }
 
+    /// The flock'd lock file, until `unlock()`.
+    private let lockFD = LockedBox<Int32>(-1)
+
+    /// Opens (creating if needed) the store under `root` and locks the directory against a second registry.
     init(root: String) throws {
         self.root = root
-        for dir in [root + "/blobs/sha256", temporaryDirectory] {
+        for dir in [root + "/blobs/sha256", root + "/tmp"] {
             do {
                 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             } catch {
                 throw RegistryServerError.storage(path: dir, reason: "cannot create the directory: \(error.localizedDescription)")
             }
+        }
+        let lockPath = root + "/registry.lock"
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw RegistryServerError.storage(path: lockPath, reason: "cannot open the lock file: \(String(cString: strerror(errno)))")
+        }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw RegistryServerError.storage(path: root, reason: "another registry process is using this data directory; stop it or pick another --data")
+        }
+        lockFD.withLockedValue { $0 = fd }
+    }
+
+    deinit { unlock() }
+
+    /// Lets another registry open this directory (called when the registry stops).
+    func unlock() {
+        lockFD.withLockedValue { fd in
+            if fd >= 0 { close(fd) }
+            fd = -1
         }
     }
 
