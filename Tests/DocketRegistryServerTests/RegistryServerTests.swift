@@ -352,3 +352,36 @@ extension RegistryServerTests {
         }
     }
 }
+
+extension RegistryServerTests {
+    @Test func servesConcurrentRangeRequestsWhilePushing() async throws {
+        try await LiveRegistry.with { registry, work in
+            let image = try TestImage.make(in: work, seed: 1)
+            let other = work + "/second"
+            try FileManager.default.createDirectory(atPath: other, withIntermediateDirectories: true)
+            let second = try TestImage.make(in: other, seed: 2)
+            #expect(try await registry.push(image.archivePath, name: "team/app", tag: "1").status == 201)
+            let layer = image.layers[1]
+            let path = "/v2/team/app/blobs/\(image.layerDigests[1])"
+            let chunk = 100_000
+            let results = try await withThrowingTaskGroup(of: (Int, HTTPResponse).self) { group in
+                group.addTask { (-1, try await registry.push(second.archivePath, name: "team/app", tag: "2")) }
+                for index in 0..<12 {
+                    let first = index * chunk
+                    group.addTask { (index, try await registry.get(path, headers: [("Range", "bytes=\(first)-\(first + chunk - 1)")])) }
+                }
+                var all: [Int: HTTPResponse] = [:]
+                for try await (index, response) in group { all[index] = response }
+                return all
+            }
+            #expect(results[-1]?.status == 201)
+            for index in 0..<12 {
+                let first = index * chunk
+                #expect(results[index]?.status == 206)
+                #expect(results[index]?.body == layer[first..<min(first + chunk, layer.count)])
+            }
+            let tags = try await registry.get("/v2/team/app/tags/list")
+            #expect(String(decoding: tags.body, as: UTF8.self) == #"{"name":"team/app","tags":["1","2"]}"#)
+        }
+    }
+}
