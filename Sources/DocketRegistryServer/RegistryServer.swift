@@ -21,8 +21,10 @@ public final class RegistryServer: Sendable {
         public var seederUploadLimit: Int?
         /// Whether the registry seeds its blobs over BitTorrent itself.
         public var seeding: Bool
+        /// Where the registry logs (requests at debug, pushes and seeding at info).
         public var logger: Logger
 
+        /// A configuration with the defaults above.
         public init(dataDirectory: String, bindAddress: String = "0.0.0.0", port: UInt16 = 5000, externalTracker: String? = nil,
                     smallBlobThreshold: Int64 = 1 << 20, seederUploadLimit: Int? = nil, seeding: Bool = true, logger: Logger = .silent) {
             self.dataDirectory = dataDirectory
@@ -47,9 +49,11 @@ public final class RegistryServer: Sendable {
         var store: BlobStore
     }
 
+    /// What the registry was made with.
     public let configuration: Configuration
     private let running = LockedBox<Running?>(nil)
 
+    /// A registry that is not running yet; call `start()` or `run()`.
     public init(configuration: Configuration) {
         self.configuration = configuration
     }

@@ -3,9 +3,12 @@ import Foundation
 extension ImageArchive {
     /// A layer file on disk and its digest (of the bytes as stored, compressed or not).
     public struct LayerFile: Sendable, Hashable {
+        /// Where the layer bytes are.
         public var path: String
+        /// The sha256 of those bytes; names the layer in the archive.
         public var digest: Digest
 
+        /// Describes one layer file.
         public init(path: String, digest: Digest) {
             self.path = path
             self.digest = digest

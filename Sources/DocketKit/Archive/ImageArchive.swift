@@ -16,11 +16,14 @@ public struct ImageArchive: Sendable, Hashable {
     public struct Member: Sendable, Hashable {
         /// Normalized member path (links resolved), e.g. `blobs/sha256/ab…`.
         public var pathInArchive: String
+        /// Where the bytes start in the tar file.
         public var offset: Int64
+        /// How many bytes.
         public var size: Int64
         /// The digest the archive claims (from a descriptor or a `blobs/sha256/<hex>` path). Verify it before trusting it.
         public var claimedDigest: Digest?
 
+        /// Describes one member.
         public init(pathInArchive: String, offset: Int64, size: Int64, claimedDigest: Digest?) {
             self.pathInArchive = pathInArchive
             self.offset = offset
@@ -31,9 +34,12 @@ public struct ImageArchive: Sendable, Hashable {
 
     /// A layer and the media type its first bytes imply (gzip magic `1f 8b` -> `tar+gzip`).
     public struct Layer: Sendable, Hashable {
+        /// Where the layer is in the tar.
         public var member: Member
+        /// `MediaType.ociLayer`, `ociLayerGzip` or the zstd variant.
         public var mediaType: String
 
+        /// Describes one layer.
         public init(member: Member, mediaType: String) {
             self.member = member
             self.mediaType = mediaType
@@ -42,7 +48,9 @@ public struct ImageArchive: Sendable, Hashable {
 
     /// The tar file this was read from.
     public var path: String
+    /// The layout the archive uses.
     public var format: Format
+    /// The image config JSON.
     public var config: Member
     /// Bottom layer first.
     public var layers: [Layer]

@@ -12,6 +12,7 @@ public struct TarEntry: Sendable, Hashable {
 
     /// Full path: ustar prefix joined with the name, or the PAX `path` / GNU long name when present.
     public var name: String
+    /// File, directory, link or other.
     public var kind: Kind
     /// Bytes of data (0 for directories and links).
     public var size: Int64
@@ -19,10 +20,12 @@ public struct TarEntry: Sendable, Hashable {
     public var dataOffset: Int64
     /// Target of a symlink or hard link; empty otherwise.
     public var linkName: String
+    /// Permission bits.
     public var mode: Int
     /// Seconds since 1970.
     public var modificationTime: Int64
 
+    /// Describes one member.
     public init(name: String, kind: Kind, size: Int64, dataOffset: Int64, linkName: String = "", mode: Int = 0o644, modificationTime: Int64 = 0) {
         self.name = name
         self.kind = kind
@@ -39,10 +42,14 @@ public struct TarEntry: Sendable, Hashable {
 
 /// A tar read or write failure: which archive, where, and what was wrong.
 public struct TarError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// The archive file.
     public var path: String
+    /// Byte offset of the header or data that failed.
     public var offset: Int64
+    /// What was wrong.
     public var reason: String
 
+    /// Describes a failure.
     public init(path: String, offset: Int64, reason: String) {
         self.path = path
         self.offset = offset
@@ -65,6 +72,7 @@ enum TarPath {
 /// Reads the member list of a tar file (ustar, PAX and GNU long names) without loading member data;
 /// data is read on demand with `pread`, so one reader may serve several threads.
 public final class TarReader: Sendable {
+    /// The archive file.
     public let path: String
     /// Size of the archive file in bytes.
     public let fileSize: Int64
@@ -72,6 +80,7 @@ public final class TarReader: Sendable {
 
     static let blockSize: Int64 = 512
 
+    /// Opens the archive; throws `TarError` when it cannot be opened.
     public init(path: String) throws {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {

@@ -5,10 +5,12 @@ import Foundation
 /// Output is deterministic: mtime, uid and gid default to 0. Call `finish()` to write the two
 /// zero blocks that end the archive; the handle stays open.
 public struct TarWriter: Sendable {
+    /// Where the archive goes.
     public let handle: FileHandle
     /// Bytes written so far.
     public private(set) var offset: Int64 = 0
 
+    /// Writes from the handle's current position.
     public init(handle: FileHandle) {
         self.handle = handle
     }
