@@ -35,12 +35,14 @@ final class TorrentShared: Sendable {
 
     /// Ends streams and fails waiters: the torrent was stopped.
     func finish() {
-        state.withLockedValue { s in
+        let streams = state.withLockedValue { s in
             s.finished = true
-            for continuation in s.streams.values { continuation.finish() }
-            s.streams = [:]
             resolveWaiters(&s)
+            defer { s.streams = [:] }
+            return Array(s.streams.values)
         }
+        // Outside the lock: finishing runs `onTermination`, which takes the lock.
+        for continuation in streams { continuation.finish() }
     }
 
     private func resolveWaiters(_ s: inout State) {

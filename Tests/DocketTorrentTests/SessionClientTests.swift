@@ -1,0 +1,72 @@
+@testable import DocketTorrent
+import Foundation
+import Testing
+
+@Suite struct SessionClientTests {
+    private func smallTorrent(_ dir: String, announce: String? = nil) throws -> (String, Metainfo) {
+        let source = dir + "/source.bin"
+        try SessionTestSupport.writeRandomFile(source, size: 300_000, seed: 3)
+        return (source, try Metainfo.create(fileAt: source, name: "source.bin", pieceLength: 64 << 10, isPrivate: false, announce: announce, urlList: []))
+    }
+
+    @Test func stopBeforeCompletionFailsWaitersAndEndsEvents() async throws {
+        let dir = try SessionTestSupport.temporaryDirectory("client-stop")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (_, metainfo) = try smallTorrent(dir)
+        let client = try TorrentClient(configuration: .testing)
+        defer { client.shutdown() }
+        let handle = try client.add(metainfo, path: dir + "/out.bin", seeding: false)
+        #expect(throws: TorrentError.alreadyAdded(metainfo.infoHash)) { try client.add(metainfo, path: dir + "/other.bin", seeding: false) }
+        let events = handle.events
+        handle.stop()
+        await #expect(throws: TorrentError.stopped(metainfo.infoHash)) {
+            try await SessionTestSupport.withTimeout(10, "waiter after stop") { try await handle.waitUntilComplete() }
+        }
+        var seen: [TorrentStatus] = []
+        try await SessionTestSupport.withTimeout(10, "events to end") {
+            var collected: [TorrentStatus] = []
+            for await status in events { collected.append(status) }
+            return collected
+        }.forEach { seen.append($0) }
+        #expect(seen.first?.totalBytes == 300_000)
+        #expect(seen.allSatisfy { !$0.isComplete })
+        // Stopped torrents may be added again.
+        let again = try client.add(metainfo, path: dir + "/out.bin", seeding: false)
+        #expect(again.status().verifiedBytes == 0)
+    }
+
+    @Test func seedingRequiresTheWholeFile() throws {
+        let dir = try SessionTestSupport.temporaryDirectory("client-short")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (_, metainfo) = try smallTorrent(dir)
+        try Data(count: 1000).write(to: URL(fileURLWithPath: dir + "/short.bin"))
+        let client = try TorrentClient(configuration: .testing)
+        defer { client.shutdown() }
+        #expect(throws: TorrentError.self) { try client.add(metainfo, path: dir + "/short.bin", seeding: true) }
+        #expect(throws: TorrentError.self) { try client.add(metainfo, path: dir + "/missing/x.bin", seeding: true) }
+    }
+
+    /// A dead tracker is reported in the status while the download goes on with known peers.
+    @Test func unreachableTrackerIsReportedAndDownloadContinues() async throws {
+        let dir = try SessionTestSupport.temporaryDirectory("client-tracker")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let deadPort = try InteropTracker.freePort()
+        let (source, metainfo) = try smallTorrent(dir, announce: "http://127.0.0.1:\(deadPort)/announce")
+        let seed = try TorrentClient(configuration: .testing)
+        defer { seed.shutdown() }
+        _ = try seed.add(metainfo, path: source, seeding: true)
+        let client = try TorrentClient(configuration: .testing)
+        defer { client.shutdown() }
+        let handle = try client.add(metainfo, path: dir + "/out.bin", seeding: false)
+        var reported: String?
+        for await status in handle.events where status.trackerError != nil {
+            reported = status.trackerError
+            break
+        }
+        #expect(reported?.contains("127.0.0.1:\(deadPort)") == true)
+        handle.addPeers([SessionTestSupport.loopback(seed)])
+        try await SessionTestSupport.withTimeout(30, "download without tracker") { try await handle.waitUntilComplete() }
+        #expect(SessionTestSupport.filesEqual(source, dir + "/out.bin"))
+        #expect(handle.status().trackerError != nil)
+    }
+}
