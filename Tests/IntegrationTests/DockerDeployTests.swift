@@ -12,7 +12,7 @@ import Testing
         let client = try PullingClient(root: registry.directory.path + "/client")
         defer { client.torrents.shutdown() }
 
-        let deployer = DockerEngineDeployer(engine: DockerEngine(socketPath: dockerd.socketPath))
+        let deployer = DockerEngineDeployer(engine: try DockerEngine(socketPath: dockerd.socketPath))
         for try await _ in client.puller(registry: registry.url).pull(registry.reference, deployer: deployer) {}
 
         let id = try dockerd.docker(["image", "inspect", registry.reference.description, "--format", "{{.Id}}"])
@@ -24,7 +24,7 @@ import Testing
     }
 
     @Test func missingDockerSocketSuggestsOutput() async throws {
-        let deployer = DockerEngineDeployer(engine: DockerEngine(socketPath: "/tmp/docket-no-such-docker.sock"))
+        let deployer = DockerEngineDeployer(engine: try DockerEngine(socketPath: "/tmp/docket-no-such-docker.sock"))
         await #expect {
             try await deployer.prepare()
         } throws: { error in

@@ -57,7 +57,7 @@ import Testing
     }
 
     @Test func unknownImageIsAClearError() async throws {
-        let registry = try await LiveRegistry.start(payloadMB: 1, label: "missing")
+        let registry = try await LiveRegistry.start(payloadMB: 1, label: "present")
         defer { registry.stop() }
         let client = try PullingClient(root: registry.directory.path + "/client")
         defer { client.torrents.shutdown() }

@@ -7,34 +7,45 @@ struct CommandResult {
 }
 
 enum Command {
-    /// Runs `executable args…`, capturing stdout and stderr together; throws on a non-zero exit
-    /// unless `check` is false. Gives up after `timeout` seconds (the process is killed).
+    /// Runs `executable args…` (looked up on PATH), stdout and stderr together into a file; throws on a
+    /// non-zero exit unless `check` is false. Kills it after `timeout` seconds. Uses posix_spawn and
+    /// waitpid directly: output in a file, not a pipe, because a daemon the command leaves running
+    /// (dockerd) inherits the descriptor; and no reliance on Foundation's child reaping.
     @discardableResult
     static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
                     check: Bool = true, timeout: TimeInterval = 300) throws -> CommandResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : "/usr/bin/env")
-        process.arguments = executable.hasPrefix("/") ? arguments : [executable] + arguments
+        let outputPath = NSTemporaryDirectory() + "docket-cmd-\(UUID().uuidString)"
+        defer { unlink(outputPath) }
         var env = ProcessInfo.processInfo.environment
         env.merge(environment) { $1 }
-        process.environment = env
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        let output = LockedOutput()
-        pipe.fileHandleForReading.readabilityHandler = { handle in output.append(handle.availableData) }
-        try process.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning {
-            process.terminate()
-            usleep(500_000)
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var pid: pid_t = 0
+        let spawned = posix_spawnp(&pid, executable, &actions, nil, argv, envp)
+        guard spawned == 0 else {
+            throw CommandError(command: executable, result: CommandResult(status: -1, output: String(cString: strerror(spawned))))
         }
-        process.waitUntilExit()
-        pipe.fileHandleForReading.readabilityHandler = nil
-        output.append(pipe.fileHandleForReading.readDataToEndOfFile())
-        let result = CommandResult(status: process.terminationStatus, output: output.text)
+        var status: Int32 = 0
+        let deadline = Date().addingTimeInterval(timeout)
+        while waitpid(pid, &status, WNOHANG) == 0 {
+            if Date() > deadline {
+                kill(pid, SIGKILL)
+                waitpid(pid, &status, 0)
+                break
+            }
+            usleep(20_000)
+        }
+        let exitCode: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        let result = CommandResult(status: exitCode, output: text)
         if check && result.status != 0 {
             throw CommandError(command: ([executable] + arguments).joined(separator: " "), result: result)
         }
@@ -46,11 +57,4 @@ struct CommandError: Error, CustomStringConvertible {
     var command: String
     var result: CommandResult
     var description: String { "`\(command)` exited \(result.status):\n\(result.output)" }
-}
-
-private final class LockedOutput: @unchecked Sendable {
-    private var data = Data()
-    private let lock = NSLock()
-    func append(_ more: Data) { lock.lock(); data.append(more); lock.unlock() }
-    var text: String { lock.lock(); defer { lock.unlock() }; return String(decoding: data, as: UTF8.self) }
 }
