@@ -3,17 +3,35 @@ import Foundation
 import Testing
 
 @Suite(.serialized) struct SessionWebSeedTests {
+    /// A random file served by the Range server, its torrent with the server as web seed, and a client.
+    private struct Fixture {
+        let dir: String
+        let source: String
+        let server: SessionChildProcess
+        let metainfo: Metainfo
+
+        init(_ label: String, size: Int, honourRange: Bool = true) throws {
+            dir = try SessionTestSupport.temporaryDirectory(label)
+            try FileManager.default.createDirectory(atPath: dir + "/www", withIntermediateDirectories: true)
+            source = dir + "/www/blob.bin"
+            try SessionTestSupport.writeRandomFile(source, size: size, seed: UInt64(size))
+            let port: UInt16
+            (server, port) = try RangeFileServer.start(root: dir + "/www", honourRange: honourRange)
+            metainfo = try Metainfo.create(fileAt: source, name: "blob.bin", pieceLength: 256 << 10, isPrivate: true,
+                                           announce: nil, urlList: ["http://127.0.0.1:\(port)/blob.bin"])
+        }
+
+        func cleanUp() {
+            server.stop()
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+    }
+
     /// No peers at all: every piece comes from the BEP 19 web seed by Range requests.
     @Test func downloadsFromWebSeedAlone() async throws {
-        let dir = try SessionTestSupport.temporaryDirectory("webseed")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        try FileManager.default.createDirectory(atPath: dir + "/www", withIntermediateDirectories: true)
-        let source = dir + "/www/blob.bin"
-        try SessionTestSupport.writeRandomFile(source, size: 1_500_000, seed: 7)
-        let (server, port) = try RangeFileServer.start(root: dir + "/www")
-        defer { server.stop() }
-        let metainfo = try Metainfo.create(fileAt: source, name: "blob.bin", pieceLength: 256 << 10, isPrivate: true,
-                                           announce: nil, urlList: ["http://127.0.0.1:\(port)/blob.bin"])
+        let fixture = try Fixture("webseed", size: 1_500_000)
+        defer { fixture.cleanUp() }
+        let (dir, source, metainfo) = (fixture.dir, fixture.source, fixture.metainfo)
         let client = try TorrentClient(configuration: .testing)
         defer { client.shutdown() }
         let handle = try client.add(metainfo, path: dir + "/download.bin", seeding: false)
@@ -27,15 +45,9 @@ import Testing
 
     /// A server that ignores Range and answers 200 gives nothing: only a 206 for the asked range counts.
     @Test func refusesWebSeedThatIgnoresRange() async throws {
-        let dir = try SessionTestSupport.temporaryDirectory("webseed-norange")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        try FileManager.default.createDirectory(atPath: dir + "/www", withIntermediateDirectories: true)
-        let source = dir + "/www/blob.bin"
-        try SessionTestSupport.writeRandomFile(source, size: 600_000, seed: 8)
-        let (server, port) = try RangeFileServer.start(root: dir + "/www", honourRange: false)
-        defer { server.stop() }
-        let metainfo = try Metainfo.create(fileAt: source, name: "blob.bin", pieceLength: 256 << 10, isPrivate: true,
-                                           announce: nil, urlList: ["http://127.0.0.1:\(port)/blob.bin"])
+        let fixture = try Fixture("webseed-norange", size: 600_000, honourRange: false)
+        defer { fixture.cleanUp() }
+        let (dir, server, metainfo) = (fixture.dir, fixture.server, fixture.metainfo)
         let client = try TorrentClient(configuration: .testing)
         defer { client.shutdown() }
         let handle = try client.add(metainfo, path: dir + "/download.bin", seeding: false)

@@ -98,27 +98,21 @@ enum Sockets {
 
     static func sockaddrStorage(host: String, port: UInt16) throws -> sockaddr_storage {
         var storage = sockaddr_storage()
+        let parsed: Bool
         if host.contains(":") {
             var sin6 = sockaddr_in6()
             sin6.sin6_family = sa_family_t(AF_INET6)
             sin6.sin6_port = port.bigEndian
-            guard inet_pton(AF_INET6, host, &sin6.sin6_addr) == 1 else {
-                throw SocketError(call: "inet_pton", address: "'\(host)' (not an IPv6 literal)", code: EINVAL)
-            }
-            withUnsafeMutableBytes(of: &storage) { raw in
-                withUnsafeBytes(of: sin6) { raw.copyMemory(from: $0) }
-            }
+            parsed = inet_pton(AF_INET6, host, &sin6.sin6_addr) == 1
+            withUnsafeMutableBytes(of: &storage) { raw in withUnsafeBytes(of: sin6) { raw.copyMemory(from: $0) } }
         } else {
             var sin = sockaddr_in()
             sin.sin_family = sa_family_t(AF_INET)
             sin.sin_port = port.bigEndian
-            guard inet_pton(AF_INET, host, &sin.sin_addr) == 1 else {
-                throw SocketError(call: "inet_pton", address: "'\(host)' (not an IPv4 literal)", code: EINVAL)
-            }
-            withUnsafeMutableBytes(of: &storage) { raw in
-                withUnsafeBytes(of: sin) { raw.copyMemory(from: $0) }
-            }
+            parsed = inet_pton(AF_INET, host, &sin.sin_addr) == 1
+            withUnsafeMutableBytes(of: &storage) { raw in withUnsafeBytes(of: sin) { raw.copyMemory(from: $0) } }
         }
+        guard parsed else { throw SocketError(call: "inet_pton", address: "'\(host)' (not an IP literal)", code: EINVAL) }
         return storage
     }
 
