@@ -69,4 +69,35 @@ import Testing
         #expect(SessionTestSupport.filesEqual(source, dir + "/out.bin"))
         #expect(handle.status().trackerError != nil)
     }
+
+    /// A finished download renamed by its owner (into a content store) keeps seeding from its open file.
+    @Test func seedingContinuesAfterTheFinishedFileIsRenamed() async throws {
+        let dir = try SessionTestSupport.temporaryDirectory("client-rename")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (source, metainfo) = try smallTorrent(dir)
+        let origin = try TorrentClient(configuration: .testing)
+        defer { origin.shutdown() }
+        let originHandle = try origin.add(metainfo, path: source, seeding: true)
+        let first = try TorrentClient(configuration: .testing)
+        defer { first.shutdown() }
+        let firstHandle = try first.add(metainfo, path: dir + "/partial.bin", seeding: false)
+        firstHandle.addPeers([SessionTestSupport.loopback(origin)])
+        try await SessionTestSupport.withTimeout(30, "first download") { try await firstHandle.waitUntilComplete() }
+        try FileManager.default.moveItem(atPath: dir + "/partial.bin", toPath: dir + "/store-blob")
+        originHandle.stop()
+
+        let second = try TorrentClient(configuration: .testing)
+        defer { second.shutdown() }
+        let secondHandle = try second.add(metainfo, path: dir + "/second.bin", seeding: false)
+        secondHandle.addPeers([SessionTestSupport.loopback(first)])
+        try await SessionTestSupport.withTimeout(30, "download from the renamed seed") { try await secondHandle.waitUntilComplete() }
+        #expect(SessionTestSupport.filesEqual(source, dir + "/second.bin"))
+        #expect(SessionTestSupport.filesEqual(source, dir + "/store-blob"))
+        // Status snapshots refresh every 250 ms: wait for the one that counts the upload.
+        let uploaded = try await SessionTestSupport.withTimeout(10, "upload count") {
+            for await status in firstHandle.events where status.bytesUploaded >= 300_000 { return status.bytesUploaded }
+            return firstHandle.status().bytesUploaded
+        }
+        #expect(uploaded >= 300_000)
+    }
 }
