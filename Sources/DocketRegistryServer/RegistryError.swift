@@ -5,6 +5,11 @@ struct RegistryError: Error, CustomStringConvertible, Sendable {
     /// The one table of error codes: value, HTTP status, default message.
     enum Code: String, Sendable, CaseIterable {
         case blobUnknown = "BLOB_UNKNOWN"
+        case blobUploadInvalid = "BLOB_UPLOAD_INVALID"
+        case blobUploadUnknown = "BLOB_UPLOAD_UNKNOWN"
+        case manifestBlobUnknown = "MANIFEST_BLOB_UNKNOWN"
+        case sizeInvalid = "SIZE_INVALID"
+        case paginationNumberInvalid = "PAGINATION_NUMBER_INVALID"
         case digestInvalid = "DIGEST_INVALID"
         case manifestUnknown = "MANIFEST_UNKNOWN"
         case manifestInvalid = "MANIFEST_INVALID"
@@ -22,8 +27,9 @@ struct RegistryError: Error, CustomStringConvertible, Sendable {
 
         var status: Int {
             switch self {
-            case .blobUnknown, .manifestUnknown, .nameUnknown, .notFound, .torrentUnknown: 404
-            case .digestInvalid, .manifestInvalid, .nameInvalid, .tagInvalid, .archiveInvalid, .bodyMissing: 400
+            case .blobUnknown, .blobUploadUnknown, .manifestUnknown, .nameUnknown, .notFound, .torrentUnknown: 404
+            case .digestInvalid, .manifestInvalid, .nameInvalid, .tagInvalid, .archiveInvalid, .bodyMissing,
+                 .blobUploadInvalid, .manifestBlobUnknown, .sizeInvalid, .paginationNumberInvalid: 400
             case .unsupported: 405
             case .rangeInvalid: 416
             case .storageFull: 507
@@ -34,6 +40,11 @@ struct RegistryError: Error, CustomStringConvertible, Sendable {
         var message: String {
             switch self {
             case .blobUnknown: "blob unknown to registry"
+            case .blobUploadInvalid: "blob upload invalid"
+            case .blobUploadUnknown: "blob upload unknown to registry"
+            case .manifestBlobUnknown: "manifest references a blob or manifest unknown to the repository"
+            case .sizeInvalid: "provided length did not match content length"
+            case .paginationNumberInvalid: "invalid number of results requested"
             case .digestInvalid: "provided digest did not match uploaded content"
             case .manifestUnknown: "manifest unknown"
             case .manifestInvalid: "manifest invalid"
@@ -55,11 +66,16 @@ struct RegistryError: Error, CustomStringConvertible, Sendable {
     var code: Code
     var message: String
     var detail: String?
+    /// The HTTP status when it differs from the code's (413 for an oversized manifest).
+    var status: Int
+    /// Extra response headers (e.g. `Range` with a 416 on an upload).
+    var headers: [(String, String)] = []
 
-    init(_ code: Code, message: String? = nil, detail: String? = nil) {
+    init(_ code: Code, message: String? = nil, detail: String? = nil, status: Int? = nil) {
         self.code = code
         self.message = message ?? code.message
         self.detail = detail
+        self.status = status ?? code.status
     }
 
     var description: String { "\(code.rawValue): \(message)" + (detail.map { " (\($0))" } ?? "") }
@@ -68,7 +84,7 @@ struct RegistryError: Error, CustomStringConvertible, Sendable {
         var entry: [String: String] = ["code": code.rawValue, "message": message]
         if let detail { entry["detail"] = detail }
         let body = (try? JSONSerialization.data(withJSONObject: ["errors": [entry]], options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-        return HTTPServerResponse(status: code.status, headers: [("Content-Type", "application/json")], body: .data(body))
+        return HTTPServerResponse(status: status, headers: [("Content-Type", "application/json")] + headers, body: .data(body))
     }
 }
 

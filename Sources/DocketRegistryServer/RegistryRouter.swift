@@ -9,6 +9,7 @@ struct RegistryRouter: Sendable {
     let metadata: RegistryMetadata
     let torrents: BlobTorrents
     let pusher: RegistryPush
+    let uploads: UploadSessions
     let tracker: TrackerSwarms
     let externalTracker: String?
     let logger: Logger
@@ -24,10 +25,15 @@ struct RegistryRouter: Sendable {
         }
     }
 
-    /// Rejects a push with a bad name or tag, or a body sent anywhere else, before the body is uploaded.
+    /// Looks at a request with a body before the body is uploaded: refuses bad names, unknown
+    /// upload sessions and oversized manifests at once; nil lets the body stream to disk.
     func precheck(_ request: HTTPServerRequest) -> HTTPServerResponse? {
-        guard request.method == "POST" || request.method == "PUT" else { return nil }
+        guard ["POST", "PUT", "PATCH"].contains(request.method) else { return nil }
         do {
+            if request.path.hasPrefix("/v2/"), let (name, endpoint) = RepositoryEndpoint.parse(String(request.path.dropFirst(4))) {
+                try precheckRepositoryWrite(request, name: name, endpoint: endpoint)
+                return nil
+            }
             guard request.path == "/docket/v1/push", request.method == "POST" else {
                 return handle(request)   // answers 404 or 405 without reading the body
             }
@@ -79,62 +85,64 @@ struct RegistryRouter: Sendable {
         throw RegistryError(.notFound, detail: "\(request.method) \(path)")
     }
 
-    /// `/v2/<name>/manifests/<ref>`, `/v2/<name>/blobs/<digest>`, `/v2/<name>/tags/list`.
+    /// `/v2/<name>/…`: manifests, blobs, uploads, tags and referrers.
     private func repositoryRoute(_ request: HTTPServerRequest, rest: String) throws -> HTTPServerResponse {
-        let isRead = request.method == "GET" || request.method == "HEAD"
-        if rest.hasSuffix("/tags/list") {
-            try require(isRead, request)
-            let name = try repository(String(rest.dropLast("/tags/list".count)))
-            guard let tags = try metadata.tags(of: name) else { throw RegistryError(.nameUnknown, detail: name) }
-            return json(try encoder.encode(TagList(name: name, tags: tags)))
+        guard let (rawName, endpoint) = RepositoryEndpoint.parse(rest) else {
+            throw RegistryError(.notFound, detail: "\(request.method) /v2/\(rest)")
         }
-        for kind in ["/manifests/", "/blobs/"] {
-            guard let range = rest.range(of: kind, options: .backwards) else { continue }
+        let name = try repository(rawName)
+        let method = request.method
+        let isRead = method == "GET" || method == "HEAD"
+        switch endpoint {
+        case .tags:
             try require(isRead, request)
-            let name = try repository(String(rest[..<range.lowerBound]))
-            let reference = String(rest[range.upperBound...])
-            guard try metadata.repositoryExists(name) else { throw RegistryError(.nameUnknown, detail: name) }
-            if kind == "/manifests/" { return try manifest(name: name, reference: reference) }
-            let blob = try digest(reference)
-            guard try metadata.isBlobLinked(blob, to: name), let size = try metadata.blobSize(blob) else {
-                throw RegistryError(.blobUnknown, detail: "\(blob) in \(name)")
+            return try tagList(name: name, request)
+        case .manifest(let reference):
+            switch method {
+            case "GET", "HEAD": return try manifest(name: name, reference: reference)
+            case "PUT": return try putManifest(name: name, reference: reference, request)
+            case "DELETE": return try deleteManifest(name: name, reference: reference)
+            default: throw unsupported(request)
             }
-            return blobResponse(blob, size: size, request)
+        case .blob(let reference):
+            let blob = try digest(reference)
+            switch method {
+            case "GET", "HEAD":
+                guard try metadata.isBlobLinked(blob, to: name), let size = try metadata.blobSize(blob) else {
+                    throw RegistryError(.blobUnknown, detail: "\(blob) in \(name)")
+                }
+                return blobResponse(blob, size: size, request)
+            case "DELETE": return try deleteBlob(name: name, blob: blob)
+            default: throw unsupported(request)
+            }
+        case .uploads:
+            try require(method == "POST", request)
+            return try startUpload(name: name, request)
+        case .upload(let id):
+            switch method {
+            case "GET": return try uploadStatus(name: name, id: id)
+            case "PATCH": return try patchUpload(name: name, id: id, request)
+            case "PUT": return try finishUpload(name: name, id: id, request)
+            case "DELETE": return try cancelUpload(name: name, id: id)
+            default: throw unsupported(request)
+            }
+        case .referrers(let reference):
+            try require(isRead, request)
+            return try referrers(name: name, subject: try digest(reference), request)
         }
-        throw RegistryError(.notFound, detail: "\(request.method) /v2/\(rest)")
     }
 
     // MARK: - Handlers
 
     private func catalog(_ request: HTTPServerRequest) throws -> HTTPServerResponse {
-        let query = request.queryItems
-        let limit = query["n"].flatMap { Int($0) }.map { max(0, $0) }
-        let names = try metadata.repositories(limit: limit, after: query["last"])
+        let (limit, last) = try pagination(request)
+        let names = try metadata.repositories(limit: limit, after: last)
         var response = json(try encoder.encode(["repositories": names]))
-        if let limit, let last = names.last, names.count == limit,
-           let escaped = last.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+"))) {
-            response.headers.append(("Link", "</v2/_catalog?last=\(escaped)&n=\(limit)>; rel=\"next\""))
-        }
+        if let link = nextLink("/v2/_catalog", limit: limit, page: names) { response.headers.append(link) }
         return response
     }
 
-    private func manifest(name: String, reference: String) throws -> HTTPServerResponse {
-        if reference.hasPrefix("sha256:") {
-            _ = try digest(reference)
-        } else if !ImageReference.isValidTag(reference) {
-            throw RegistryError(.tagInvalid, detail: reference)
-        }
-        guard let stored = try metadata.manifest(repository: name, reference: reference) else {
-            throw RegistryError(.manifestUnknown, detail: "\(name):\(reference)")
-        }
-        return HTTPServerResponse(status: 200, headers: [
-            ("Content-Type", stored.mediaType),
-            ("Docker-Content-Digest", stored.digest.description),
-            ("Docker-Distribution-API-Version", "registry/2.0"),
-        ], body: .data(stored.bytes))
-    }
-
-    private func blobResponse(_ blob: Digest, size: Int64, _ request: HTTPServerRequest) -> HTTPServerResponse {
+    func blobResponse(_ blob: Digest, size: Int64, _ request: HTTPServerRequest) -> HTTPServerResponse {
         var headers = [
             ("Content-Type", "application/octet-stream"),
             ("Docker-Content-Digest", blob.description),
@@ -216,29 +224,28 @@ struct RegistryRouter: Sendable {
 
     // MARK: - Helpers
 
-    private struct TagList: Encodable {
-        var name: String
-        var tags: [String]
-    }
-
-    private var encoder: JSONEncoder {
+    var encoder: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
     }
 
-    private func json(_ data: Data) -> HTTPServerResponse {
+    func json(_ data: Data) -> HTTPServerResponse {
         HTTPServerResponse(status: 200, headers: [
             ("Content-Type", "application/json"),
             ("Docker-Distribution-API-Version", "registry/2.0"),
         ], body: .data(data))
     }
 
-    private func require(_ allowed: Bool, _ request: HTTPServerRequest) throws {
-        guard allowed else { throw RegistryError(.unsupported, detail: "\(request.method) is not allowed on \(request.path)") }
+    func require(_ allowed: Bool, _ request: HTTPServerRequest) throws {
+        guard allowed else { throw unsupported(request) }
     }
 
-    private func digest(_ text: String) throws -> Digest {
+    func unsupported(_ request: HTTPServerRequest) -> RegistryError {
+        RegistryError(.unsupported, detail: "\(request.method) is not allowed on \(request.path)")
+    }
+
+    func digest(_ text: String) throws -> Digest {
         do {
             return try Digest(parsing: text)
         } catch {
@@ -246,8 +253,10 @@ struct RegistryRouter: Sendable {
         }
     }
 
-    private func repository(_ name: String) throws -> String {
-        guard ImageReference.isValidName(name) else { throw RegistryError(.nameInvalid, detail: name) }
+    func repository(_ name: String) throws -> String {
+        guard ImageReference.isValidName(name) else {
+            throw RegistryError(.nameInvalid, detail: "'\(name)': use lowercase letters, digits and . _ - separated by /")
+        }
         return name
     }
 }

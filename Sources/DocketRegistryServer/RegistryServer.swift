@@ -23,6 +23,8 @@ public final class RegistryServer: Sendable {
         public var seeding: Bool
         /// Where the registry logs (requests at debug, pushes and seeding at info).
         public var logger: Logger
+        /// Seconds an OCI blob upload session may stay idle before it and its data are removed.
+        public var uploadSessionTimeout: TimeInterval = 3600
 
         /// A configuration with the defaults above.
         public init(dataDirectory: String, bindAddress: String = "0.0.0.0", port: UInt16 = 5000, externalTracker: String? = nil,
@@ -47,6 +49,7 @@ public final class RegistryServer: Sendable {
         var http: HTTPServer
         var torrents: BlobTorrents
         var store: BlobStore
+        var sweeper: UploadSweeper
     }
 
     /// What the registry was made with.
@@ -79,8 +82,9 @@ public final class RegistryServer: Sendable {
             : nil
         let torrents = try BlobTorrents(directory: config.dataDirectory + "/torrents", threshold: config.smallBlobThreshold,
                                         store: store, seeder: seeder, logger: logger)
+        let uploads = try UploadSessions(directory: store.temporaryDirectory + "/uploads", timeout: config.uploadSessionTimeout)
         let router = RegistryRouter(store: store, metadata: metadata, torrents: torrents,
-                                    pusher: RegistryPush(store: store, metadata: metadata, logger: logger),
+                                    pusher: RegistryPush(store: store, metadata: metadata, logger: logger), uploads: uploads,
                                     tracker: TrackerSwarms(), externalTracker: config.externalTracker, logger: logger)
         let http = HTTPServer(bindAddress: config.bindAddress, port: config.port, uploadDirectory: store.temporaryDirectory,
                               logger: logger, precheck: router.precheck, handler: router.handle)
@@ -91,7 +95,8 @@ public final class RegistryServer: Sendable {
             store.unlock()
             throw error
         }
-        running.withLockedValue { $0 = Running(http: http, torrents: torrents, store: store) }
+        let sweeper = UploadSweeper(sessions: uploads, interval: min(60, max(1, config.uploadSessionTimeout / 4)), logger: logger)
+        running.withLockedValue { $0 = Running(http: http, torrents: torrents, store: store, sweeper: sweeper) }
         for (digest, size) in try metadata.allBlobs() {
             do {
                 try torrents.seed(digest, size: size)
@@ -118,6 +123,7 @@ public final class RegistryServer: Sendable {
             return state
         }) else { return }
         current.http.stop()
+        current.sweeper.stop()
         current.torrents.shutdown()
         current.store.unlock()
     }

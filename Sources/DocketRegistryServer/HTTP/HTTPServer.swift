@@ -59,7 +59,7 @@ struct HTTPServerResponse: Sendable {
 ///   (an oversized URL or header block gets 414/431 from libmicrohttpd);
 /// - idle connection timeout 60 s;
 /// - at most 512 concurrent connections (each is a thread), 64 per client IP.
-/// Request bodies are only accepted for POST and PUT and go straight to a temporary file.
+/// Request bodies are only accepted for POST, PUT and PATCH and go straight to a temporary file.
 final class HTTPServer: Sendable {
     struct Limits: Sendable {
         var connectionLimit: UInt32 = 512
@@ -352,7 +352,7 @@ private let accessHandler: MHD_AccessHandlerCallback = { cls, connection, url, m
         return .YES
     }
     if uploadDataSize.pointee > 0 {
-        if methodName == "POST" || methodName == "PUT", context.refusal == nil, let uploadData {
+        if methodName == "POST" || methodName == "PUT" || methodName == "PATCH", context.refusal == nil, let uploadData {
             context.append(UnsafeRawBufferPointer(start: uploadData, count: uploadDataSize.pointee))
         }
         uploadDataSize.pointee = 0

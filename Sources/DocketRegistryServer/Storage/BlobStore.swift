@@ -10,7 +10,8 @@ import Foundation
 ///   blobs/sha256/<ab>/<abcdef…>      blobs by the hex of their sha256, <ab> = first two hex digits;
 ///                                    immutable once renamed into place
 ///   torrents/<hex>.torrent           cached metainfo (no announce) of blobs >= the small-blob threshold
-///   tmp/                             uploads and blobs being written; emptied at start
+///   tmp/                             request bodies and blobs being written; emptied at start
+///   tmp/uploads/<uuid>               data of an OCI blob upload session (UploadSessions); expires
 /// ```
 ///
 /// A blob is written to `tmp/`, fsynced, its sha256 checked, then renamed into place, so a
@@ -84,9 +85,9 @@ final class BlobStore: Sendable {
         let fd = mkstemp(&template)
         guard fd >= 0 else { throw storageError(temporaryDirectory, "cannot create a temporary file") }
         let tempPath = cString(template)
-        var keepTemp = false
+        var placed = false
         defer {
-            if !keepTemp { unlink(tempPath) }
+            if !placed { unlink(tempPath) }   // once renamed, the name may belong to another upload
         }
         var hasher = Hasher(.sha256)
         var size: Int64 = 0
@@ -111,16 +112,62 @@ final class BlobStore: Sendable {
         if let expected, expected != digest {
             throw RegistryError(.digestInvalid, detail: "expected \(expected), content hashes to \(digest)")
         }
-        let final = path(of: digest)
-        if FileManager.default.fileExists(atPath: final) {
-            return Ingested(digest: digest, size: size, created: false)
+        placed = try place(tempPath, as: digest)
+        return Ingested(digest: digest, size: size, created: placed)
+    }
+
+    /// Commits a complete file already on this file system (an upload session's data or a request
+    /// body): hashes it, checks `expected`, fsyncs it and links it into place. The file at `path`
+    /// itself is left where it is (the caller removes it). Throws `RegistryError(.digestInvalid)`
+    /// on a mismatch and then stores nothing.
+    func commit(fileAt path: String, expected: Digest?) throws -> Ingested {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw storageError(path, "cannot open the upload") }
+        defer { close(fd) }
+        var hasher = Hasher(.sha256)
+        var size: Int64 = 0
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw storageError(path, "read failed")
+            }
+            if count == 0 { break }
+            buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+            size += Int64(count)
         }
+        let digest = Digest(sha256Bytes: hasher.finalize())
+        if let expected, expected != digest {
+            throw RegistryError(.digestInvalid, detail: "expected \(expected), the uploaded \(size) bytes hash to \(digest)")
+        }
+        guard fsync(fd) == 0 else { throw storageError(path, "fsync failed") }
+        // A second name for the same inode, made in tmp/ and then renamed: the final name appears atomically.
+        var template = Array("\(temporaryDirectory)/commit-XXXXXX".utf8CString)
+        let tfd = mkstemp(&template)
+        guard tfd >= 0 else { throw storageError(temporaryDirectory, "cannot create a temporary file") }
+        close(tfd)
+        let tempPath = cString(template)
+        unlink(tempPath)
+        guard link(path, tempPath) == 0 else { throw storageError(tempPath, "cannot link the upload") }
+        var placed = false
+        defer {
+            if !placed { unlink(tempPath) }
+        }
+        placed = try place(tempPath, as: digest)
+        return Ingested(digest: digest, size: size, created: placed)
+    }
+
+    /// Renames a complete, verified, fsynced temporary file to the blob's final name, unless an
+    /// identical blob is already there. Returns true when this call created the blob.
+    private func place(_ tempPath: String, as digest: Digest) throws -> Bool {
+        let final = path(of: digest)
+        if FileManager.default.fileExists(atPath: final) { return false }
         let directory = (final as NSString).deletingLastPathComponent
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         guard rename(tempPath, final) == 0 else { throw storageError(final, "cannot move the blob into place") }
-        keepTemp = true
         Self.syncDirectory(directory)
-        return Ingested(digest: digest, size: size, created: true)
+        return true
     }
 
     func remove(_ digest: Digest) {

@@ -23,7 +23,7 @@ struct PushRecord: Sendable {
 /// media type, bytes, size), blobs (digest, size) and which repository links which blob or
 /// manifest, each with a creation time.
 final class RegistryMetadata: Sendable {
-    private let database: SQLiteDatabase
+    let database: SQLiteDatabase
 
     static let schema = """
         CREATE TABLE IF NOT EXISTS repositories (
