@@ -25,3 +25,13 @@ bench: deps
 
 clean:
 	rm -rf .build Examples/*/.build
+
+# The swarm lab (bench/swarm): N hosts as network namespaces with capped links, Docket vs HTTP, aria2c,
+# libtorrent and the physical bound. Root only. Not part of `make test` except its smoke version.
+.PHONY: bench-swarm bench-swarm-smoke
+bench-swarm: deps
+	bash bench/swarm/run.sh
+
+bench-swarm-smoke: deps
+	SWARM_N=2 SWARM_SIZE_MB=8 SWARM_RATE_MBIT=1000 SWARM_PREFIX=dks SWARM_SUBNET=10.78.0 \
+	  SWARM_SCENARIOS=docket,docket-http SWARM_OUT=.build/swarm-smoke bash bench/swarm/run.sh

@@ -1,0 +1,565 @@
+#!/usr/bin/python3
+"""Docket swarm lab: N hosts + 1 registry host as network namespaces on one bridge, every link
+capped at R with tc tbf (upload on the host's eth0, download on the bridge-side veth), the same
+image deployed to all N hosts at once by several systems, each timed against the physical bound
+T_min = max(S/R, N*S/((N+1)*R)).
+
+Scenarios (SWARM_SCENARIOS, comma separated):
+  docket       docket-cli pull on every host at once (registry seeds, pullers trade pieces)
+  docket-http  the same with --no-p2p (every blob over HTTP from the Docket registry)
+  registry     /usr/bin/docker-registry (Distribution) serving the same image over HTTP (curl)
+  aria2c       the same layer torrents through aria2c, registry host seeding, opentracker
+  libtorrent   the same through python3-libtorrent peers (lt_peer.py), registry host seeding
+
+Everything it creates is named with SWARM_PREFIX (default dkt) and removed on exit, even on failure.
+Run as root. Writes results.csv, results.txt and deploy-time.png into SWARM_OUT.
+"""
+import atexit
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+
+ENV = os.environ
+PREFIX = ENV.get("SWARM_PREFIX", "dkt")
+SUBNET = ENV.get("SWARM_SUBNET", "10.77.0")  # /24, only on links this script makes
+NS_LIST = [int(n) for n in ENV.get("SWARM_N", "2 4 8").replace(",", " ").split()]
+SIZE_MB = int(ENV.get("SWARM_SIZE_MB", "100"))
+RATE_MBIT = float(ENV.get("SWARM_RATE_MBIT", "100"))
+SCENARIOS = [s for s in ENV.get("SWARM_SCENARIOS", "docket,docket-http,registry,aria2c,libtorrent").split(",") if s]
+OUT = os.path.abspath(ENV.get("SWARM_OUT", os.path.join(REPO, "bench/swarm/out")))
+CLI = ENV.get("DOCKET_CLI", "")
+IMAGE = ENV.get("SWARM_IMAGE", "")  # reuse an archive from scripts/make-image.sh
+KEEP = ENV.get("SWARM_KEEP", "") == "1"  # keep the work directory (logs) after the run
+TIMEOUT = ENV.get("SWARM_TIMEOUT", "")  # seconds per scenario run (default max(60, 25 x T_min))
+
+REG_IP = f"{SUBNET}.1"
+IMAGE_REF = "lab/app:1.0"
+DOCKET_PORT, DISTRIBUTION_PORT, TRACKER_PORT = 5000, 5001, 6969
+
+started = []  # Popen objects, killed by process group id on exit
+work = None
+
+
+def log(text):
+    print(f"[lab {time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
+def run(args, check=True, capture=False, ns=None, timeout=600):
+    if ns:
+        args = ["ip", "netns", "exec", ns] + args
+    result = subprocess.run(args, stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        raise RuntimeError(f"`{' '.join(args)}` exited {result.returncode}: {result.stderr.strip()}")
+    return result.stdout if capture else result
+
+
+def spawn(args, ns, logfile, stdout_pipe=False):
+    """Starts args inside namespace ns in its own process group; stderr (and stdout unless piped) to logfile."""
+    out = open(logfile, "ab")
+    process = subprocess.Popen(["ip", "netns", "exec", ns] + args, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE if stdout_pipe else out, stderr=out, start_new_session=True)
+    started.append(process)
+    return process
+
+
+def stop(process, grace=5.0):
+    if process.poll() is None:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            process.wait(grace)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            process.wait()
+    if process in started:
+        started.remove(process)
+
+
+# ---------------------------------------------------------------- network
+
+def ns_name(host):
+    return f"{PREFIX}-{host}"
+
+
+def host_ip(i):
+    return f"{SUBNET}.{10 + i}"
+
+
+def own_namespaces():
+    names = run(["ip", "netns", "list"], capture=True).split("\n")
+    return [line.split()[0] for line in names if line.split() and line.split()[0].startswith(PREFIX + "-")]
+
+
+def teardown_network():
+    for name in own_namespaces():
+        run(["ip", "netns", "del", name], check=False)
+
+
+def cleanup():
+    for process in list(started):
+        stop(process, grace=2.0)
+    teardown_network()
+    if work and not KEEP:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def tbf(ns, dev):
+    burst = max(32 * 1024, int(RATE_MBIT * 1e6 / 8 * 0.002))
+    run(["tc", "qdisc", "replace", "dev", dev, "root", "tbf", "rate", f"{RATE_MBIT}mbit",
+         "burst", str(burst), "latency", "50ms"], ns=ns)
+
+
+def build_network(hosts):
+    """Switch namespace with a bridge; one namespace per host (reg, h1..hN) linked to it by a veth pair."""
+    teardown_network()
+    switch = ns_name("sw")
+    run(["ip", "netns", "add", switch])
+    run(["ip", "-n", switch, "link", "add", "br0", "type", "bridge"])
+    run(["ip", "-n", switch, "link", "set", "br0", "up"])
+    for host, ip in [("reg", REG_IP)] + [(f"h{i}", host_ip(i)) for i in range(1, hosts + 1)]:
+        ns = ns_name(host)
+        port = f"{PREFIX}-{host}"
+        run(["ip", "netns", "add", ns])
+        run(["ip", "-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", port, "netns", switch])
+        run(["ip", "-n", ns, "addr", "add", f"{ip}/24", "dev", "eth0"])
+        run(["ip", "-n", ns, "link", "set", "lo", "up"])
+        run(["ip", "-n", ns, "link", "set", "eth0", "up"])
+        run(["ip", "-n", switch, "link", "set", port, "master", "br0"])
+        run(["ip", "-n", switch, "link", "set", port, "up"])
+        tbf(ns, "eth0")      # what the host uploads
+        tbf(switch, port)    # what the host downloads
+
+
+def tx_bytes(host):
+    return int(run(["cat", "/sys/class/net/eth0/statistics/tx_bytes"], capture=True, ns=ns_name(host)))
+
+
+def cpu_times():
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    return sum(fields), fields[3] + fields[4]
+
+
+def wait_http(url, ns, seconds=20):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if run(["curl", "-fsS", "-o", "/dev/null", url], check=False, ns=ns).returncode == 0:
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing answered {url} within {seconds} s")
+
+
+# ---------------------------------------------------------------- scenarios
+
+class Blob:
+    def __init__(self, digest, size):
+        self.digest, self.size = digest, size
+        self.hex = digest.split(":", 1)[1]
+
+
+def manifest_blobs(url, repo, ns):
+    accept = "application/vnd.oci.image.manifest.v1+json,application/vnd.docker.distribution.manifest.v2+json"
+    text = run(["curl", "-fsS", "-H", f"Accept: {accept}", f"{url}/v2/{repo}/manifests/1.0"], capture=True, ns=ns)
+    manifest = json.loads(text)
+    return [Blob(d["digest"], d["size"]) for d in [manifest["config"]] + manifest["layers"]]
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def verified(directory, blobs, name=lambda b: b.hex):
+    try:
+        return all(sha256_file(os.path.join(directory, name(b))) == b.hex for b in blobs)
+    except OSError:
+        return False
+
+
+class Host:
+    """One host's client process and the moment it reported a complete image."""
+
+    def __init__(self, index, process, t0, marker=None, done_file=None, done_count=0):
+        self.index, self.process, self.t0 = index, process, t0
+        self.done_at = None
+        self.lines = []
+        if marker:
+            threading.Thread(target=self._read, args=(marker,), daemon=True).start()
+        else:
+            threading.Thread(target=self._poll, args=(done_file, done_count), daemon=True).start()
+
+    def _read(self, marker):
+        for raw in self.process.stdout:
+            line = raw.decode(errors="replace").rstrip()
+            self.lines.append(line)
+            if self.done_at is None and re.match(marker, line):
+                self.done_at = time.time()
+
+    def _poll(self, path, count):
+        while self.done_at is None:
+            try:
+                with open(path) as f:
+                    if len(f.read().split()) >= count:
+                        self.done_at = time.time()
+            except OSError:
+                pass
+            time.sleep(0.02)
+
+    @property
+    def seconds(self):
+        return None if self.done_at is None else self.done_at - self.t0
+
+
+def run_hosts(system, n, start_host, bound, check):
+    """Starts one client per host at once, waits until all report done (or the timeout), stops them."""
+    timeout = float(TIMEOUT) if TIMEOUT else max(60.0, 25 * bound)
+    tx0 = tx_bytes("reg")
+    cpu0 = cpu_times()
+    t0 = time.time()
+    hosts = [start_host(i, t0) for i in range(1, n + 1)]
+    while time.time() - t0 < timeout:
+        if all(h.done_at for h in hosts):
+            break
+        if any(h.done_at is None and h.process.poll() not in (None, 0) for h in hosts):
+            time.sleep(0.5)  # let the reader catch the last lines
+            break
+        time.sleep(0.05)
+    t_end = time.time()
+    cpu1 = cpu_times()
+    tx = tx_bytes("reg") - tx0
+    for h in hosts:
+        stop(h.process)
+    busy = 100.0 * (1 - (cpu1[1] - cpu0[1]) / max(1, cpu1[0] - cpu0[0]))
+    oks = [h.done_at is not None and check(h.index) for h in hosts]
+    for h, ok in zip(hosts, oks):
+        if not ok:
+            log(f"{system} N={n}: host h{h.index} did not finish with a verified image "
+                f"(exit {h.process.poll()}): {' | '.join(h.lines[-3:])}")
+    times = [h.seconds for h in hosts]
+    last = max(times) if all(t is not None for t in times) else None
+    return {"system": system, "n": n, "verified": int(all(oks)), "t_last": last,
+            "t_hosts": times, "registry_tx": tx, "cpu_busy": busy, "t_wall": t_end - t0}
+
+
+def host_dir(system, n, i):
+    path = os.path.join(work, "hosts", system, f"n{n}", f"h{i}")
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def docket_scenario(system, n, bound, blobs, p2p):
+    url = f"http://{REG_IP}:{DOCKET_PORT}"
+
+    def start(i, t0):
+        d = host_dir(system, n, i)
+        args = [CLI, "pull", IMAGE_REF, "--registry", url, "--store", f"{d}/store", "--output", f"{d}/image.tar"]
+        args += ["--seed-time", "600"] if p2p else ["--no-p2p", "--seed-time", "0"]
+        return Host(i, spawn(args, ns_name(f"h{i}"), f"{d}/log", stdout_pipe=True), t0, marker=r"^pulled ")
+
+    def check(i):
+        return verified(f"{host_dir(system, n, i)}/store/blobs/sha256", blobs)
+
+    result = run_hosts(system, n, start, bound, check)
+    shutil.rmtree(os.path.join(work, "hosts", system, f"n{n}"), ignore_errors=True)
+    return result
+
+
+def http_scenario(n, bound, blobs):
+    url = f"http://{REG_IP}:{DISTRIBUTION_PORT}/v2/lab/app/blobs"
+    fetch = os.path.join(HERE, "http_fetch.sh")
+
+    def start(i, t0):
+        d = host_dir("registry", n, i)
+        args = ["bash", fetch, url, d] + [b.digest for b in blobs]
+        return Host(i, spawn(args, ns_name(f"h{i}"), f"{d}/log", stdout_pipe=True), t0, marker=r"^verified")
+
+    def check(i):
+        return verified(host_dir("registry", n, i), blobs)
+
+    result = run_hosts("registry", n, start, bound, check)
+    shutil.rmtree(os.path.join(work, "hosts", "registry", f"n{n}"), ignore_errors=True)
+    return result
+
+
+def torrent_scenario(system, n, bound, layers, torrents, seed_dir):
+    tracker_dir = os.path.join(work, "opentracker")
+    tracker = spawn(["opentracker", "-f", os.path.join(tracker_dir, "opentracker.conf")], ns_name("reg"),
+                    os.path.join(work, "opentracker.log"))
+    time.sleep(0.3)
+    aria_common = ["aria2c", "--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false",
+                   "--enable-peer-exchange=false", "--summary-interval=0", "--console-log-level=warn",
+                   "--file-allocation=none", "--bt-max-peers=0", "--seed-ratio=0.0", "--listen-port=6881",
+                   "-j", "16"]
+    if system == "aria2c":
+        seeder = spawn(aria_common + [f"--dir={seed_dir}", "--bt-seed-unverified=true", "--seed-time=600",
+                                      f"--bt-external-ip={REG_IP}"] + torrents, ns_name("reg"),
+                       os.path.join(work, "aria-seed.log"))
+    else:
+        seeder = spawn(["/usr/bin/python3", os.path.join(HERE, "lt_peer.py"), "--listen", REG_IP, "--save", seed_dir,
+                        "--seed"] + torrents, ns_name("reg"), os.path.join(work, "lt-seed.log"))
+    time.sleep(1.5)  # the seeder announces before the hosts start
+    hook = os.path.join(work, "aria-done.sh")
+
+    def start(i, t0):
+        d = host_dir(system, n, i)
+        if system == "aria2c":
+            args = aria_common + [f"--dir={d}", "--seed-time=600", f"--bt-external-ip={host_ip(i)}",
+                                  f"--on-bt-download-complete={hook}"] + torrents
+            env_args = ["env", f"LAB_DONE={d}/done"] + args
+            return Host(i, spawn(env_args, ns_name(f"h{i}"), f"{d}/log"), t0,
+                        done_file=f"{d}/done", done_count=len(torrents))
+        args = ["/usr/bin/python3", os.path.join(HERE, "lt_peer.py"), "--listen", host_ip(i), "--save", d] + torrents
+        return Host(i, spawn(args, ns_name(f"h{i}"), f"{d}/log", stdout_pipe=True), t0, marker=r"^complete")
+
+    def check(i):
+        return verified(host_dir(system, n, i), layers)
+
+    try:
+        result = run_hosts(system, n, start, bound, check)
+    finally:
+        stop(seeder)
+        stop(tracker)
+    shutil.rmtree(os.path.join(work, "hosts", system, f"n{n}"), ignore_errors=True)
+    return result
+
+
+# ---------------------------------------------------------------- setup of the registries
+
+def prepare_torrents(layers, blob_paths):
+    """Docket's own per-layer torrents (same info dict, same piece length), re-pointed at opentracker."""
+    import libtorrent as lt
+    tdir = os.path.join(work, "torrents")
+    seed_dir = os.path.join(work, "seed")
+    tracker_dir = os.path.join(work, "opentracker")
+    for d in (tdir, seed_dir, tracker_dir):
+        os.makedirs(d, exist_ok=True)
+    torrents, hashes, piece_lengths = [], [], []
+    for blob in layers:
+        path = os.path.join(tdir, blob.hex + ".torrent")
+        r = subprocess.run(["ip", "netns", "exec", ns_name("reg"), "curl", "-fsS", "-o", path,
+                            f"http://{REG_IP}:{DOCKET_PORT}/docket/v1/blobs/{blob.digest}/torrent"],
+                           stderr=subprocess.DEVNULL)
+        if r.returncode != 0:
+            continue  # under the small-blob threshold: Docket fetches it over HTTP, not a torrent
+        with open(path, "rb") as f:
+            meta = lt.bdecode(f.read())
+        meta[b"announce"] = f"http://{REG_IP}:{TRACKER_PORT}/announce".encode()
+        meta.pop(b"announce-list", None)
+        meta.pop(b"url-list", None)
+        with open(path, "wb") as f:
+            f.write(lt.bencode(meta))
+        info = lt.torrent_info(path)
+        hashes.append(str(info.info_hash()))
+        piece_lengths.append(info.piece_length())
+        os.link(blob_paths[blob.hex], os.path.join(seed_dir, blob.hex))
+        torrents.append(path)
+    with open(os.path.join(tracker_dir, "whitelist"), "w") as f:
+        f.write("\n".join(hashes) + "\n")
+    with open(os.path.join(tracker_dir, "opentracker.conf"), "w") as f:
+        f.write(f"listen.tcp_udp {REG_IP}:{TRACKER_PORT}\ntracker.rootdir {tracker_dir}\naccess.whitelist /whitelist\n")
+    with open(os.path.join(work, "aria-done.sh"), "w") as f:
+        f.write("#!/bin/sh\necho \"$1\" >> \"$LAB_DONE\"\n")
+    os.chmod(os.path.join(work, "aria-done.sh"), 0o755)
+    log(f"torrents: {len(torrents)} layers, piece lengths {sorted(set(piece_lengths))}")
+    return torrents, seed_dir
+
+
+def start_distribution(image):
+    root = os.path.join(work, "distribution")
+    os.makedirs(root, exist_ok=True)
+    config = os.path.join(work, "distribution.yml")
+    with open(config, "w") as f:
+        f.write(f"version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {root}\n"
+                f"http:\n  addr: {REG_IP}:{DISTRIBUTION_PORT}\n")
+    process = spawn(["/usr/bin/docker-registry", "serve", config], ns_name("reg"), os.path.join(work, "distribution.log"))
+    wait_http(f"http://{REG_IP}:{DISTRIBUTION_PORT}/v2/", ns_name("reg"))
+    # --preserve-digests: keep the archive's uncompressed layers, so both registries serve the same blobs
+    run(["skopeo", "copy", "--quiet", "--dest-tls-verify=false", "--preserve-digests", f"docker-archive:{image}",
+         f"docker://{REG_IP}:{DISTRIBUTION_PORT}/lab/app:1.0"], ns=ns_name("reg"))
+    blobs = manifest_blobs(f"http://{REG_IP}:{DISTRIBUTION_PORT}", "lab/app", ns_name("reg"))
+    return process, blobs
+
+
+def start_docket(image):
+    data = os.path.join(work, "docket-registry")
+    url = f"http://{REG_IP}:{DOCKET_PORT}"
+    process = spawn([CLI, "serve", "--data", data, "--bind", REG_IP, "--port", str(DOCKET_PORT)], ns_name("reg"),
+                    os.path.join(work, "docket-serve.log"))
+    wait_http(f"{url}/v2/", ns_name("reg"))
+    wait_http(f"{url}/v2/", ns_name("h1"))  # the bridge carries traffic
+    run([CLI, "push", "--registry", url, image, IMAGE_REF], ns=ns_name("reg"))
+    blobs = manifest_blobs(url, "lab/app", ns_name("reg"))
+    paths = {}  # hex digest -> the file in the registry's blob store
+    for root, _, files in os.walk(data):
+        for name in files:
+            paths[name] = os.path.join(root, name)
+    return process, blobs, paths
+
+
+# ---------------------------------------------------------------- output
+
+def fmt(x, spec="{:.1f}"):
+    return "-" if x is None else spec.format(x)
+
+
+def report(results, size_bytes):
+    rate = RATE_MBIT * 1e6 / 8
+    header = (f"{'system':<12} {'N':>3} {'T_last s':>9} {'T_min s':>8} {'ratio':>6} {'reg sent MB':>12} "
+              f"{'reg/S':>6} {'CPU %':>6}  per-host s")
+    lines = [f"payload S = {size_bytes / 1e6:.1f} MB (image blobs), R = {RATE_MBIT:g} Mbit/s per link "
+             f"up and down, {os.cpu_count()} cores", header, "-" * len(header)]
+    csv = ["system,n,size_bytes,rate_mbit,verified,t_last_s,t_min_s,ratio,registry_tx_bytes,cpu_busy_pct,"
+           "cpu_limited,t_hosts_s"]
+    for r in results:
+        n = r["n"]
+        tmin = max(size_bytes / rate, n * size_bytes / ((n + 1) * rate))
+        r["t_min"] = tmin
+        ratio = r["t_last"] / tmin if r["t_last"] and r["verified"] else None
+        cpu_limited = r["cpu_busy"] > 90
+        hosts = " ".join(fmt(t) for t in r["t_hosts"])
+        note = "" if r["verified"] else "  NOT VERIFIED"
+        note += "  CPU-bound (>90% busy)" if cpu_limited else ""
+        lines.append(f"{r['system']:<12} {n:>3} {fmt(r['t_last'] if r['verified'] else None, '{:.2f}'):>9} "
+                     f"{tmin:>8.2f} {fmt(ratio, '{:.2f}'):>6} {r['registry_tx'] / 1e6:>12.1f} "
+                     f"{r['registry_tx'] / size_bytes:>6.2f} {r['cpu_busy']:>6.0f}  {hosts}{note}")
+        csv.append(",".join(str(v) for v in [
+            r["system"], n, size_bytes, RATE_MBIT, r["verified"], fmt(r["t_last"], "{:.3f}"), f"{tmin:.3f}",
+            fmt(ratio, "{:.3f}"), r["registry_tx"], f"{r['cpu_busy']:.1f}", int(cpu_limited),
+            " ".join(fmt(t, "{:.3f}") for t in r["t_hosts"])]))
+    return "\n".join(lines), "\n".join(csv) + "\n"
+
+
+def plot(results, size_bytes):
+    if not shutil.which("gnuplot"):
+        log("gnuplot not found: no plot (apt-get install gnuplot-nox)")
+        return
+    systems = []
+    for r in results:
+        if r["system"] not in systems:
+            systems.append(r["system"])
+    data = os.path.join(OUT, "plot.dat")
+    with open(data, "w") as f:
+        for s in systems:
+            f.write(f"# {s}\n")
+            for r in results:
+                if r["system"] == s and r["verified"] and r["t_last"]:
+                    f.write(f"{r['n']} {r['t_last']:.3f}\n")
+            f.write("\n\n")
+        f.write("# bound\n")
+        for n in sorted(set(r["n"] for r in results)):
+            f.write(f"{n} {max(r['t_min'] for r in results if r['n'] == n):.3f}\n")
+    png = os.path.join(OUT, "deploy-time.png")
+    cmds = [
+        "set terminal pngcairo size 900,600 font ',11'", f"set output '{png}'",
+        f"set title 'Deploy of {size_bytes / 1e6:.0f} MB to N hosts, {RATE_MBIT:g} Mbit/s per link'",
+        "set xlabel 'hosts N'", "set ylabel 'time until the last host has a verified image (s)'",
+        "set key top left", "set grid", "set yrange [0:*]",
+        f"set xtics ({', '.join(str(n) for n in sorted(set(r['n'] for r in results)))})",
+    ]
+    plots = [f"'{data}' index {i} with linespoints lw 2 pt 7 title '{s}'" for i, s in enumerate(systems)]
+    plots.append(f"'{data}' index {len(systems)} with lines lw 2 dt 2 lc rgb 'black' "
+                 "title 'T_{min} = max(S/R, NS/((N+1)R))'")
+    cmds.append("plot " + ", ".join(plots))
+    subprocess.run(["gnuplot", "-e", "; ".join(cmds)], check=False)
+    log(f"plot: {png}")
+
+
+# ---------------------------------------------------------------- main
+
+def main():
+    global work, CLI
+    if os.geteuid() != 0:
+        sys.exit("lab.py: needs root (network namespaces and tc); run it as root")
+    if not CLI:
+        CLI = os.path.join(REPO, ".build/release/docket-cli")
+    if not os.access(CLI, os.X_OK):
+        sys.exit(f"lab.py: docket-cli not found at {CLI}; build it or set DOCKET_CLI")
+    os.makedirs(OUT, exist_ok=True)
+    work = tempfile.mkdtemp(prefix=f"{PREFIX}-lab-")
+    os.chmod(work, 0o755)
+    atexit.register(cleanup)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGINT, lambda *_: sys.exit(130))
+
+    max_n = max(NS_LIST)
+    log(f"network: {max_n} hosts + registry on {SUBNET}.0/24, {RATE_MBIT:g} Mbit/s per direction, prefix {PREFIX}-")
+    build_network(max_n)
+    image = IMAGE
+    if not image:
+        image = os.path.join(work, "image.tar")
+        log(f"building an image with a {SIZE_MB} MB payload (scripts/make-image.sh)")
+        run(["bash", os.path.join(REPO, "scripts/make-image.sh"), image, IMAGE_REF, str(SIZE_MB)])
+
+    docket, blobs, blob_paths = start_docket(image)
+    size = sum(b.size for b in blobs)
+    log(f"image: {len(blobs)} blobs, {size / 1e6:.1f} MB: " + ", ".join(f"{b.size / 1e6:.2f}" for b in blobs))
+    rate = RATE_MBIT * 1e6 / 8
+    results = []
+
+    def record(result):
+        results.append(result)
+        log(f"{result['system']} N={result['n']}: last host {fmt(result['t_last'], '{:.2f}')} s, "
+            f"verified={result['verified']}, registry sent {result['registry_tx'] / 1e6:.1f} MB, "
+            f"CPU {result['cpu_busy']:.0f}%")
+
+    def bound(n):
+        return max(size / rate, n * size / ((n + 1) * rate))
+
+    torrents = None
+    for n in NS_LIST:
+        if "docket" in SCENARIOS:
+            record(docket_scenario("docket", n, bound(n), blobs, p2p=True))
+        if "docket-http" in SCENARIOS:
+            record(docket_scenario("docket-http", n, bound(n), blobs, p2p=False))
+        if ("aria2c" in SCENARIOS or "libtorrent" in SCENARIOS) and torrents is None:
+            torrents, seed_dir = prepare_torrents(blobs[1:], blob_paths)
+        layers = [b for b in blobs[1:] if os.path.exists(os.path.join(work, "torrents", b.hex + ".torrent"))]
+        for system in ("aria2c", "libtorrent"):
+            if system in SCENARIOS:
+                record(torrent_scenario(system, n, bound(n), layers, torrents, seed_dir))
+    stop(docket)
+    if "registry" in SCENARIOS:
+        distribution, http_blobs = start_distribution(image)
+        if [b.digest for b in http_blobs] != [b.digest for b in blobs]:
+            log("note: docker-registry holds different digests (skopeo recompressed): "
+                + ", ".join(f"{b.size / 1e6:.2f}" for b in http_blobs))
+        for n in NS_LIST:
+            record(http_scenario(n, bound(n), http_blobs))
+        stop(distribution)
+
+    order = {s: i for i, s in enumerate(["docket", "docket-http", "registry", "aria2c", "libtorrent"])}
+    results.sort(key=lambda r: (order.get(r["system"], 9), r["n"]))
+    table, csv = report(results, size)
+    print(table, flush=True)
+    with open(os.path.join(OUT, "results.csv"), "w") as f:
+        f.write(csv)
+    with open(os.path.join(OUT, "results.txt"), "w") as f:
+        f.write(table + "\n")
+    plot(results, size)
+    log(f"results: {OUT}/results.csv")
+    if not all(r["verified"] for r in results):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
