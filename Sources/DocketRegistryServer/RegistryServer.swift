@@ -82,7 +82,8 @@ public final class RegistryServer: Sendable {
             : nil
         let torrents = try BlobTorrents(directory: config.dataDirectory + "/torrents", threshold: config.smallBlobThreshold,
                                         store: store, seeder: seeder, logger: logger)
-        let uploads = try UploadSessions(directory: store.temporaryDirectory + "/uploads", timeout: config.uploadSessionTimeout)
+        let uploads = try UploadSessions(directory: config.dataDirectory + "/uploads", timeout: config.uploadSessionTimeout)
+        uploads.clear()   // sessions live in memory: a restart ends them
         let router = RegistryRouter(store: store, metadata: metadata, torrents: torrents,
                                     pusher: RegistryPush(store: store, metadata: metadata, logger: logger), uploads: uploads,
                                     tracker: TrackerSwarms(), externalTracker: config.externalTracker, logger: logger)

@@ -98,7 +98,7 @@ import Testing
         try await LiveRegistry.with { registry, work in
             let missingDigest = Digest.sha256(of: Data("nothing".utf8))
             let cases: [(String, String, Int, String)] = [
-                ("GET", "/v2/nobody/manifests/latest", 404, "NAME_UNKNOWN"),
+                ("GET", "/v2/nobody/manifests/latest", 404, "MANIFEST_UNKNOWN"),   // as Distribution 2.8 answers
                 ("GET", "/v2/nobody/tags/list", 404, "NAME_UNKNOWN"),
                 ("GET", "/docket/v1/blobs/\(missingDigest)", 404, "BLOB_UNKNOWN"),
                 ("GET", "/docket/v1/blobs/\(missingDigest)/torrent", 404, "BLOB_UNKNOWN"),

@@ -11,7 +11,8 @@ import Foundation
 ///                                    immutable once renamed into place
 ///   torrents/<hex>.torrent           cached metainfo (no announce) of blobs >= the small-blob threshold
 ///   tmp/                             request bodies and blobs being written; emptied at start
-///   tmp/uploads/<uuid>               data of an OCI blob upload session (UploadSessions); expires
+///   uploads/<uuid>                   data of an OCI blob upload session (UploadSessions); expires,
+///                                    emptied at start
 /// ```
 ///
 /// A blob is written to `tmp/`, fsynced, its sha256 checked, then renamed into place, so a

@@ -2,9 +2,9 @@ import DocketCore
 import Foundation
 
 /// OCI blob upload sessions (`POST /v2/<name>/blobs/uploads/` … `PUT ?digest=`). Each session's
-/// bytes live in `<data>/tmp/uploads/<uuid>` on disk, never in memory; its state (repository,
+/// bytes live in `<data>/uploads/<uuid>` on disk, never in memory; its state (repository,
 /// size, last activity) in memory. A session untouched for `timeout` is removed by `sweep`;
-/// the whole directory is emptied at start with the rest of `tmp/`, so a registry killed
+/// the whole directory is emptied at start (`clear`), so a registry killed
 /// mid-upload leaves nothing behind. Appends to one session are serialized; an append that
 /// fails leaves the session as it was.
 final class UploadSessions: Sendable {
@@ -123,6 +123,14 @@ final class UploadSessions: Sendable {
         }
         for session in expired { unlink(session.path) }
         return expired.map(\.id)
+    }
+
+    /// Deletes every session file (at start, when no session can be live).
+    func clear() {
+        entries.withLockedValue { $0.removeAll() }
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
+            unlink(directory + "/" + name)
+        }
     }
 
     /// Number of live sessions.
