@@ -34,6 +34,9 @@ public struct DockerEngine: Sendable {
         let response = try await transport { try await client.download(request, to: path) }
         guard response.status == 200 else {
             try? FileManager.default.removeItem(atPath: path)
+            if response.status == 404 {
+                throw DocketError.dockerEngine("no image \(name) in the Docker engine at \(socketPath): `docker images` lists what it has")
+            }
             throw Self.failure(response, doing: "export image \(name)")
         }
     }

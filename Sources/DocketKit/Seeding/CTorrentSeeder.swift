@@ -174,6 +174,7 @@ final class CTorrentTransfer: TorrentTransfer {
     }
 
     private func exited(_ status: Int32) {
+        try? FileManager.default.removeItem(atPath: directory)
         let (waiters, exitWaiters, message) = state.withLockedValue { state in
             state.exitStatus = status
             defer { state.waiters = []; state.exitWaiters = [] }
@@ -183,7 +184,6 @@ final class CTorrentTransfer: TorrentTransfer {
         waiters.forEach { $0.resume(throwing: DocketError.torrent(message)) }
         exitWaiters.forEach { $0.resume() }
         continuation.finish()
-        try? FileManager.default.removeItem(atPath: directory)
     }
 
     func currentProgress() -> TransferProgress {
