@@ -154,6 +154,30 @@ import Testing
         #expect(recorder.notices.first?.contains("fetching it over HTTP") == true)
     }
 
+    @Test func cancellingMidDownloadStopsCleanlyAndStoresNothing() async throws {
+        let (image, blobs) = try FakeImage.make(layers: [layerA])
+        let digestA = Digest.sha256(of: layerA)
+        let seeder = FakeTorrentSeeder(swarm: blobs, hanging: true)
+        let store = MemoryImageStore()
+        let puller = ImagePuller(registry: FakeRegistry(image: image, blobs: blobs), store: store, seeder: seeder,
+                                 options: PullOptions(seedTime: .zero))
+        let (started, startedContinuation) = AsyncStream.makeStream(of: Void.self)
+        let pull = Task {
+            try await puller.download(image.reference) { event in
+                if case .layerStarted(_, _, .peerToPeer) = event { startedContinuation.yield() }
+            }
+        }
+        for await _ in started { break }
+        // Whether or not the layer task already waits in waitUntilComplete, cancelling must stop it.
+        pull.cancel()
+        let outcome = await pull.result
+        #expect(throws: CancellationError.self) { try outcome.get() }
+        #expect(await store.contains(digestA) == false)
+        #expect(try await store.manifest(for: image.reference) == nil)
+        #expect(seeder.liveTransfers == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: store.scratchDirectory).isEmpty)
+    }
+
     @Test func unknownImageIsImageNotFound() async throws {
         let (image, blobs) = try FakeImage.make(layers: [layerA])
         let puller = ImagePuller(registry: FakeRegistry(image: image, blobs: blobs), store: MemoryImageStore(), seeder: nil)

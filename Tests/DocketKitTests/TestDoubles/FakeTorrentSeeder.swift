@@ -10,9 +10,13 @@ final class FakeTorrentSeeder: TorrentSeeder {
     let failing: Set<Digest>
     private let log = LockedBox<(downloads: [Digest], seeds: [Digest], stopped: Int, live: Int)>(([], [], 0, 0))
 
-    init(swarm: [Digest: Data], failing: Set<Digest> = []) {
+    /// Downloads that never finish on their own (until stopped), to test cancellation.
+    let hanging: Bool
+
+    init(swarm: [Digest: Data], failing: Set<Digest> = [], hanging: Bool = false) {
         self.swarm = swarm
         self.failing = failing
+        self.hanging = hanging
     }
 
     static func torrent(for digest: Digest) -> Data { Data(digest.description.utf8) }
@@ -29,6 +33,7 @@ final class FakeTorrentSeeder: TorrentSeeder {
         log.withLockedValue { $0.downloads.append(digest) }
         if failing.contains(digest) { throw DocketError.torrent("no peers for \(digest)") }
         let data = swarm[digest] ?? Data()
+        if hanging { return started(size: Int64(data.count), hanging: true) }
         try data.write(to: URL(fileURLWithPath: path))
         return started(size: Int64(data.count))
     }
@@ -41,25 +46,30 @@ final class FakeTorrentSeeder: TorrentSeeder {
 
     func shutdown() async {}
 
-    private func started(size: Int64) -> FakeTransfer {
+    private func started(size: Int64, hanging: Bool = false) -> FakeTransfer {
         log.withLockedValue { $0.live += 1 }
-        return FakeTransfer(size: size) { [log] in log.withLockedValue { $0.live -= 1 } }
+        return FakeTransfer(size: size, hanging: hanging) { [log] in log.withLockedValue { $0.live -= 1 } }
     }
 }
 
-/// A transfer that is complete from the start; all bytes came "from peers".
+/// A transfer that is complete from the start (all bytes "from peers"), or, when hanging, one that
+/// waits until it is stopped and then fails.
 final class FakeTransfer: TorrentTransfer {
     let size: Int64
+    let hanging: Bool
     private let onStop: @Sendable () -> Void
     private let stopped = LockedBox(false)
+    private let waiters = LockedBox<[CheckedContinuation<Void, Error>]?>([])
 
-    init(size: Int64, onStop: @escaping @Sendable () -> Void) {
+    init(size: Int64, hanging: Bool = false, onStop: @escaping @Sendable () -> Void) {
         self.size = size
+        self.hanging = hanging
         self.onStop = onStop
     }
 
     var final: TransferProgress {
-        TransferProgress(verifiedBytes: size, totalBytes: size, bytesFromPeers: size, isComplete: true)
+        hanging ? TransferProgress(totalBytes: size)
+            : TransferProgress(verifiedBytes: size, totalBytes: size, bytesFromPeers: size, isComplete: true)
     }
 
     var progress: AsyncStream<TransferProgress> {
@@ -70,13 +80,30 @@ final class FakeTransfer: TorrentTransfer {
     }
 
     func currentProgress() async -> TransferProgress { final }
-    func waitUntilComplete() async throws {}
+
+    func waitUntilComplete() async throws {
+        guard hanging else { return }
+        try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<Void, Error>) in
+            let parked = waiters.withLockedValue { list -> Bool in
+                guard list != nil else { return false }
+                list!.append(waiter)
+                return true
+            }
+            if !parked { waiter.resume(throwing: DocketError.torrent("stopped")) }
+        }
+    }
 
     func stop() async {
         let first = stopped.withLockedValue { value in
             defer { value = true }
             return !value
         }
-        if first { onStop() }
+        guard first else { return }
+        onStop()
+        let parked = waiters.withLockedValue { list in
+            defer { list = nil }
+            return list ?? []
+        }
+        parked.forEach { $0.resume(throwing: DocketError.torrent("stopped")) }
     }
 }
