@@ -2,6 +2,8 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 
 CURLcode docket_curl_setopt_long(CURL *h, CURLoption o, long v) { return curl_easy_setopt(h, o, v); }
 CURLcode docket_curl_setopt_off(CURL *h, CURLoption o, curl_off_t v) { return curl_easy_setopt(h, o, v); }
@@ -66,3 +68,26 @@ int docket_mhd_connection_fd(struct MHD_Connection *c) {
 void docket_mhd_set_connection_timeout(struct MHD_Connection *c, unsigned int seconds) {
     MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, seconds);
 }
+
+int docket_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+int docket_epoll_ctl(int epfd, int op, int fd, uint32_t events) {
+    struct epoll_event event;
+    memset(&event, 0, sizeof event);
+    event.events = events;
+    event.data.fd = fd;
+    return epoll_ctl(epfd, op, fd, &event);
+}
+
+int docket_epoll_wait(int epfd, int32_t *fds, uint32_t *events, int max_events, int timeout_ms) {
+    struct epoll_event ready[256];
+    if (max_events > 256) max_events = 256;
+    int count = epoll_wait(epfd, ready, max_events, timeout_ms);
+    for (int i = 0; i < count; i++) {
+        fds[i] = ready[i].data.fd;
+        events[i] = ready[i].events;
+    }
+    return count;
+}
+
+int docket_eventfd(unsigned int initial) { return eventfd(initial, EFD_NONBLOCK | EFD_CLOEXEC); }

@@ -59,11 +59,12 @@ final class SessionChildProcess: @unchecked Sendable {
 }
 
 /// A 30-line HTTP file server with Range support, run with /usr/bin/python3 (its http.server
-/// parses the requests). `--no-range` makes it ignore Range and answer 200 with the whole file.
+/// parses the requests). `--no-range` makes it ignore Range and answer 200 with the whole file;
+/// `--short` answers 206 with the asked Content-Range but only half the bytes.
 enum RangeFileServer {
     static let script = """
     import http.server, os, re, sys
-    root, honour_range = sys.argv[1], '--no-range' not in sys.argv
+    root, honour_range, short = sys.argv[1], '--no-range' not in sys.argv, '--short' in sys.argv
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
             path = os.path.join(root, os.path.basename(self.path.split('?')[0]))
@@ -77,6 +78,8 @@ enum RangeFileServer {
                     start, end = int(match[1]), min(int(match[2]), size - 1)
                     f.seek(start)
                     data = f.read(end - start + 1)
+                    if short:
+                        data = data[:len(data) // 2]
                     self.send_response(206)
                     self.send_header('Content-Range', 'bytes %d-%d/%d' % (start, end, size))
                 else:
@@ -95,10 +98,10 @@ enum RangeFileServer {
     """
 
     /// Starts the server over `root`; returns it and its port.
-    static func start(root: String, honourRange: Bool = true) throws -> (SessionChildProcess, UInt16) {
+    static func start(root: String, honourRange: Bool = true, short: Bool = false) throws -> (SessionChildProcess, UInt16) {
         let scriptPath = root + "/.range-server.py"
         try script.write(toFile: scriptPath, atomically: true, encoding: .utf8)
-        let server = try SessionChildProcess("/usr/bin/python3", [scriptPath, root] + (honourRange ? [] : ["--no-range"]))
+        let server = try SessionChildProcess("/usr/bin/python3", [scriptPath, root] + (honourRange ? [] : ["--no-range"]) + (short ? ["--short"] : []))
         guard let line = server.readLine(), let port = UInt16(line) else {
             server.stop()
             throw SessionTestSupport.TimedOut(what: "python3 range server did not print its port")

@@ -44,4 +44,15 @@ int docket_mhd_connection_fd(struct MHD_Connection *connection);
 // Per-connection timeout override in seconds.
 void docket_mhd_set_connection_timeout(struct MHD_Connection *connection, unsigned int seconds);
 
+// epoll and eventfd: Swift's Glibc module leaves out <sys/epoll.h> and <sys/eventfd.h>, and
+// `struct epoll_event` is packed on x86-64. Registrations carry the descriptor as their token.
+// A new epoll instance (close-on-exec); -1 and errno on failure.
+int docket_epoll_create(void);
+// EPOLL_CTL_ADD (1), EPOLL_CTL_DEL (2), EPOLL_CTL_MOD (3) of `fd` with the `events` mask.
+int docket_epoll_ctl(int epfd, int op, int fd, uint32_t events);
+// Waits; fills `fds` and `events` (each `max_events` long) and returns how many are ready.
+int docket_epoll_wait(int epfd, int32_t *fds, uint32_t *events, int max_events, int timeout_ms);
+// A non-blocking, close-on-exec eventfd.
+int docket_eventfd(unsigned int initial);
+
 #endif

@@ -107,3 +107,13 @@ public enum PeerWire {
         UInt32(bytes[offset]) << 24 | UInt32(bytes[offset + 1]) << 16 | UInt32(bytes[offset + 2]) << 8 | UInt32(bytes[offset + 3])
     }
 }
+
+extension PeerMessage {
+    /// Requests, blocks and cancels: the messages whose number grows with the bytes transferred.
+    public var isData: Bool {
+        switch self {
+        case .request, .piece, .cancel: true
+        default: false
+        }
+    }
+}

@@ -8,6 +8,8 @@ enum EngineCommand: Sendable {
     case trackerResult(InfoHash, Result<[PeerAddress], TrackerFailure>)
     case webSeedResult(InfoHash, piece: Int, Result<[UInt8], TrackerFailure>)
     case shutdown
+    /// Runs a closure on the loop thread with the torrent (nil when unknown); tests use it to look inside.
+    case inspect(InfoHash, @Sendable (Torrent?) -> Void)
 }
 
 /// A failure text carried back to the loop (tracker or web seed).

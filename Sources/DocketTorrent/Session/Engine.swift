@@ -12,6 +12,9 @@ final class Engine {
     static let maxQueuedUploads = 1024
     static let sendBufferHighWater = 512 * 1024
     static let readChunk = 256 * 1024
+    /// Messages other than requests, blocks and cancels a peer may send per second, on top of one
+    /// `have` per piece; more is a flood and closes the connection.
+    static let controlMessagesPerSecond = 1000
 
     let configuration: TorrentClient.Configuration
     let logger: Logger
@@ -128,6 +131,8 @@ final class Engine {
             if let torrent = torrents[hash] { webSeedFinished(torrent, piece: piece, result: result) }
         case .shutdown:
             running = false
+        case .inspect(let hash, let body):
+            body(torrents[hash])
         }
     }
 
@@ -272,6 +277,14 @@ final class Engine {
                 acceptHandshake(handshake, on: connection)
             }
             while connection.phase == .active, let message = try connection.decoder.next() {
+                if !message.isData, let torrent = connection.torrent {
+                    connection.controlMessages += 1
+                    let limit = Self.controlMessagesPerSecond + torrent.pieceCount
+                    guard connection.controlMessages <= limit else {
+                        closeConnection(connection, reason: "flooded us with more than \(limit) messages in a second")
+                        return
+                    }
+                }
                 handle(message, from: connection)
             }
         } catch {

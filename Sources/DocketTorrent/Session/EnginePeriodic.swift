@@ -42,6 +42,7 @@ extension Engine {
     }
 
     private func checkTimeouts(_ connection: PeerConnection) {
+        connection.controlMessages = 0
         switch connection.phase {
         case .connecting where now - connection.createdAt > Self.connectTimeout:
             closeConnection(connection, reason: "connect timed out")

@@ -43,6 +43,8 @@ final class PeerConnection {
     var roundDownloaded: Int64 = 0
     var roundUploaded: Int64 = 0
     var isRegistrySeed = false
+    /// Messages other than requests, blocks and cancels since the last one-second tick (flood guard).
+    var controlMessages = 0
 
     init(fd: Int32, address: PeerAddress, outgoing: Bool, torrent: Torrent?, now: Double) {
         self.fd = fd

@@ -25,6 +25,14 @@ public final class TorrentHandle: Sendable {
     /// Stops downloading and seeding, announces `stopped` and closes the file. Idempotent.
     public func stop() { _ = channel.send(.stop(infoHash)) }
 
+    /// Runs `body` on the event loop with the torrent's internal state (nil once stopped); for tests.
+    func inspect<T: Sendable>(_ body: @escaping @Sendable (Torrent?) -> T) async -> T? {
+        await withCheckedContinuation { (continuation: CheckedContinuation<T?, Never>) in
+            let sent = channel.send(.inspect(infoHash) { torrent in continuation.resume(returning: body(torrent)) })
+            if !sent { continuation.resume(returning: nil) }
+        }
+    }
+
     /// Adds peers to connect to (besides those from trackers).
     public func addPeers(_ peers: [PeerAddress]) { _ = channel.send(.addPeers(infoHash, peers)) }
 }
