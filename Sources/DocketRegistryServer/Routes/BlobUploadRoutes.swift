@@ -68,7 +68,7 @@ extension RegistryRouter {
 
     func deleteBlob(name: String, blob: Digest) throws -> HTTPServerResponse {
         guard try metadata.unlinkBlob(blob, from: name) else { throw RegistryError(.blobUnknown, detail: "\(blob) in \(name)") }
-        return HTTPServerResponse(status: 202, headers: [("Docker-Content-Digest", blob.description)])
+        return HTTPServerResponse(status: 202)
     }
 
     // MARK: - Helpers
