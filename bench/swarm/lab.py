@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -147,6 +148,27 @@ def build_network(hosts):
         tbf(switch, port)    # what the host downloads
 
 
+def count_registry_http():
+    """An nftables counter in the registry namespace: bytes it sends from the Docket HTTP port
+    (blobs over HTTP and the web seed), so BitTorrent and HTTP uploads can be told apart."""
+    ns = ns_name("reg")
+    run(["nft", "add", "table", "inet", "lab"], ns=ns)
+    run(["nft", "add", "chain", "inet", "lab", "out", "{ type filter hook output priority 0; }"], ns=ns)
+    run(["nft", "add", "rule", "inet", "lab", "out", "oifname", "eth0", "tcp", "sport", str(DOCKET_PORT), "counter"], ns=ns)
+
+
+def registry_http_bytes():
+    try:
+        rules = json.loads(run(["nft", "-j", "list", "chain", "inet", "lab", "out"], capture=True, ns=ns_name("reg")))
+        for item in rules["nftables"]:
+            for expr in item.get("rule", {}).get("expr", []):
+                if "counter" in expr:
+                    return expr["counter"]["bytes"]
+    except (RuntimeError, ValueError, KeyError):
+        pass
+    return 0
+
+
 def tx_bytes(host):
     return int(run(["cat", "/sys/class/net/eth0/statistics/tx_bytes"], capture=True, ns=ns_name(host)))
 
@@ -155,6 +177,21 @@ def cpu_times():
     with open("/proc/stat") as f:
         fields = [int(x) for x in f.readline().split()[1:]]
     return sum(fields), fields[3] + fields[4]
+
+
+def own_cpu_seconds(servers):
+    """CPU seconds used by reaped children (the hosts' clients) plus the running registry-side processes."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    total = usage.ru_utime + usage.ru_stime
+    tick = os.sysconf("SC_CLK_TCK")
+    for process in servers:
+        try:
+            with open(f"/proc/{process.pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+        except OSError:
+            pass
+    return total
 
 
 def wait_http(url, ns, seconds=20):
@@ -230,11 +267,13 @@ class Host:
         return None if self.done_at is None else self.done_at - self.t0
 
 
-def run_hosts(system, n, start_host, bound, check):
+def run_hosts(system, n, start_host, bound, check, servers):
     """Starts one client per host at once, waits until all report done (or the timeout), stops them."""
     timeout = float(TIMEOUT) if TIMEOUT else max(60.0, 25 * bound)
     tx0 = tx_bytes("reg")
+    http0 = registry_http_bytes()
     cpu0 = cpu_times()
+    own0 = own_cpu_seconds(servers)
     t0 = time.time()
     hosts = [start_host(i, t0) for i in range(1, n + 1)]
     while time.time() - t0 < timeout:
@@ -247,8 +286,10 @@ def run_hosts(system, n, start_host, bound, check):
     t_end = time.time()
     cpu1 = cpu_times()
     tx = tx_bytes("reg") - tx0
+    http = registry_http_bytes() - http0
     for h in hosts:
         stop(h.process)
+    own = 100.0 * (own_cpu_seconds(servers) - own0) / ((t_end - t0) * os.cpu_count())
     busy = 100.0 * (1 - (cpu1[1] - cpu0[1]) / max(1, cpu1[0] - cpu0[0]))
     oks = [h.done_at is not None and check(h.index) for h in hosts]
     for h, ok in zip(hosts, oks):
@@ -258,7 +299,8 @@ def run_hosts(system, n, start_host, bound, check):
     times = [h.seconds for h in hosts]
     last = max(times) if all(t is not None for t in times) else None
     return {"system": system, "n": n, "verified": int(all(oks)), "t_last": last,
-            "t_hosts": times, "registry_tx": tx, "cpu_busy": busy, "t_wall": t_end - t0}
+            "t_hosts": times, "registry_tx": tx, "registry_http": http, "cpu_busy": busy, "cpu_lab": own, "t_wall": t_end - t0,
+            "notes": [line for h in hosts for line in h.lines if re.match(r"^pulled ", line)]}
 
 
 def host_dir(system, n, i):
@@ -267,7 +309,7 @@ def host_dir(system, n, i):
     return path
 
 
-def docket_scenario(system, n, bound, blobs, p2p):
+def docket_scenario(system, n, bound, blobs, p2p, server):
     url = f"http://{REG_IP}:{DOCKET_PORT}"
 
     def start(i, t0):
@@ -279,12 +321,17 @@ def docket_scenario(system, n, bound, blobs, p2p):
     def check(i):
         return verified(f"{host_dir(system, n, i)}/store/blobs/sha256", blobs)
 
-    result = run_hosts(system, n, start, bound, check)
-    shutil.rmtree(os.path.join(work, "hosts", system, f"n{n}"), ignore_errors=True)
+    result = run_hosts(system, n, start, bound, check, [server])
+    tidy(system, n)
     return result
 
 
-def http_scenario(n, bound, blobs):
+def tidy(system, n):
+    if not KEEP:
+        shutil.rmtree(os.path.join(work, "hosts", system, f"n{n}"), ignore_errors=True)
+
+
+def http_scenario(n, bound, blobs, server):
     url = f"http://{REG_IP}:{DISTRIBUTION_PORT}/v2/lab/app/blobs"
     fetch = os.path.join(HERE, "http_fetch.sh")
 
@@ -296,8 +343,8 @@ def http_scenario(n, bound, blobs):
     def check(i):
         return verified(host_dir("registry", n, i), blobs)
 
-    result = run_hosts("registry", n, start, bound, check)
-    shutil.rmtree(os.path.join(work, "hosts", "registry", f"n{n}"), ignore_errors=True)
+    result = run_hosts("registry", n, start, bound, check, [server])
+    tidy("registry", n)
     return result
 
 
@@ -335,11 +382,11 @@ def torrent_scenario(system, n, bound, layers, torrents, seed_dir):
         return verified(host_dir(system, n, i), layers)
 
     try:
-        result = run_hosts(system, n, start, bound, check)
+        result = run_hosts(system, n, start, bound, check, [seeder, tracker])
     finally:
         stop(seeder)
         stop(tracker)
-    shutil.rmtree(os.path.join(work, "hosts", system, f"n{n}"), ignore_errors=True)
+    tidy(system, n)
     return result
 
 
@@ -425,11 +472,11 @@ def fmt(x, spec="{:.1f}"):
 def report(results, size_bytes):
     rate = RATE_MBIT * 1e6 / 8
     header = (f"{'system':<12} {'N':>3} {'T_last s':>9} {'T_min s':>8} {'ratio':>6} {'reg sent MB':>12} "
-              f"{'reg/S':>6} {'CPU %':>6}  per-host s")
+              f"{'reg/S':>6} {'CPU %':>6} {'lab %':>6}  per-host s")
     lines = [f"payload S = {size_bytes / 1e6:.1f} MB (image blobs), R = {RATE_MBIT:g} Mbit/s per link "
              f"up and down, {os.cpu_count()} cores", header, "-" * len(header)]
     csv = ["system,n,size_bytes,rate_mbit,verified,t_last_s,t_min_s,ratio,registry_tx_bytes,cpu_busy_pct,"
-           "cpu_limited,t_hosts_s"]
+           "cpu_lab_pct,cpu_limited,t_hosts_s,registry_docket_http_bytes"]
     for r in results:
         n = r["n"]
         tmin = max(size_bytes / rate, n * size_bytes / ((n + 1) * rate))
@@ -438,14 +485,14 @@ def report(results, size_bytes):
         cpu_limited = r["cpu_busy"] > 90
         hosts = " ".join(fmt(t) for t in r["t_hosts"])
         note = "" if r["verified"] else "  NOT VERIFIED"
-        note += "  CPU-bound (>90% busy)" if cpu_limited else ""
+        note += "  CPU-bound (machine >90% busy)" if cpu_limited else ""
         lines.append(f"{r['system']:<12} {n:>3} {fmt(r['t_last'] if r['verified'] else None, '{:.2f}'):>9} "
                      f"{tmin:>8.2f} {fmt(ratio, '{:.2f}'):>6} {r['registry_tx'] / 1e6:>12.1f} "
-                     f"{r['registry_tx'] / size_bytes:>6.2f} {r['cpu_busy']:>6.0f}  {hosts}{note}")
+                     f"{r['registry_tx'] / size_bytes:>6.2f} {r['cpu_busy']:>6.0f} {r['cpu_lab']:>6.0f}  {hosts}{note}")
         csv.append(",".join(str(v) for v in [
             r["system"], n, size_bytes, RATE_MBIT, r["verified"], fmt(r["t_last"], "{:.3f}"), f"{tmin:.3f}",
-            fmt(ratio, "{:.3f}"), r["registry_tx"], f"{r['cpu_busy']:.1f}", int(cpu_limited),
-            " ".join(fmt(t, "{:.3f}") for t in r["t_hosts"])]))
+            fmt(ratio, "{:.3f}"), r["registry_tx"], f"{r['cpu_busy']:.1f}", f"{r['cpu_lab']:.1f}", int(cpu_limited),
+            " ".join(fmt(t, "{:.3f}") for t in r["t_hosts"]), r["registry_http"]]))
     return "\n".join(lines), "\n".join(csv) + "\n"
 
 
@@ -473,7 +520,7 @@ def plot(results, size_bytes):
         "set terminal pngcairo size 900,600 font ',11'", f"set output '{png}'",
         f"set title 'Deploy of {size_bytes / 1e6:.0f} MB to N hosts, {RATE_MBIT:g} Mbit/s per link'",
         "set xlabel 'hosts N'", "set ylabel 'time until the last host has a verified image (s)'",
-        "set key top left", "set grid", "set yrange [0:*]",
+        "set key top left", "set grid", "set yrange [0:*]", "set offsets 0.3, 0.3, 0, 0",
         f"set xtics ({', '.join(str(n) for n in sorted(set(r['n'] for r in results)))})",
     ]
     plots = [f"'{data}' index {i} with linespoints lw 2 pt 7 title '{s}'" for i, s in enumerate(systems)]
@@ -504,6 +551,7 @@ def main():
     max_n = max(NS_LIST)
     log(f"network: {max_n} hosts + registry on {SUBNET}.0/24, {RATE_MBIT:g} Mbit/s per direction, prefix {PREFIX}-")
     build_network(max_n)
+    count_registry_http()
     image = IMAGE
     if not image:
         image = os.path.join(work, "image.tar")
@@ -520,7 +568,10 @@ def main():
         results.append(result)
         log(f"{result['system']} N={result['n']}: last host {fmt(result['t_last'], '{:.2f}')} s, "
             f"verified={result['verified']}, registry sent {result['registry_tx'] / 1e6:.1f} MB, "
-            f"CPU {result['cpu_busy']:.0f}%")
+            f"of which {result['registry_http'] / 1e6:.1f} MB from the Docket HTTP port, "
+            f"CPU {result['cpu_busy']:.0f}% (lab {result['cpu_lab']:.0f}%)")
+        for line in result["notes"]:
+            log(f"  {line}")
 
     def bound(n):
         return max(size / rate, n * size / ((n + 1) * rate))
@@ -528,9 +579,9 @@ def main():
     torrents = None
     for n in NS_LIST:
         if "docket" in SCENARIOS:
-            record(docket_scenario("docket", n, bound(n), blobs, p2p=True))
+            record(docket_scenario("docket", n, bound(n), blobs, p2p=True, server=docket))
         if "docket-http" in SCENARIOS:
-            record(docket_scenario("docket-http", n, bound(n), blobs, p2p=False))
+            record(docket_scenario("docket-http", n, bound(n), blobs, p2p=False, server=docket))
         if ("aria2c" in SCENARIOS or "libtorrent" in SCENARIOS) and torrents is None:
             torrents, seed_dir = prepare_torrents(blobs[1:], blob_paths)
         layers = [b for b in blobs[1:] if os.path.exists(os.path.join(work, "torrents", b.hex + ".torrent"))]
@@ -544,7 +595,7 @@ def main():
             log("note: docker-registry holds different digests (skopeo recompressed): "
                 + ", ".join(f"{b.size / 1e6:.2f}" for b in http_blobs))
         for n in NS_LIST:
-            record(http_scenario(n, bound(n), http_blobs))
+            record(http_scenario(n, bound(n), http_blobs, distribution))
         stop(distribution)
 
     order = {s: i for i, s in enumerate(["docket", "docket-http", "registry", "aria2c", "libtorrent"])}
