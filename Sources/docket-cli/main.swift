@@ -22,6 +22,7 @@ let work = Task {
     case .push(let command): try await command.run()
     case .images(let command): try await command.run()
     case .pull(let command): try await command.run()
+    case .gc(let command): try await command.run()
     }
 }
 let interrupts = SignalWatcher(signals: [SIGINT, SIGTERM]) { work.cancel() }

@@ -175,8 +175,9 @@ package enum Invocation: Sendable {
     case push(PushCommand)
     case images(ImagesCommand)
     case pull(PullCommand)
+    case gc(GCCommand)
 
-    package static let commands: [any DocketCommand.Type] = [ServeCommand.self, PushCommand.self, ImagesCommand.self, PullCommand.self]
+    package static let commands: [any DocketCommand.Type] = [ServeCommand.self, PushCommand.self, ImagesCommand.self, PullCommand.self, GCCommand.self]
 
     /// The top-level help: every command and its abstract.
     package static var helpText: String {
@@ -200,6 +201,7 @@ package enum Invocation: Sendable {
         case PushCommand.spec.name: self = .push(try PushCommand(parsing: rest, environment: environment))
         case ImagesCommand.spec.name: self = .images(try ImagesCommand(parsing: rest, environment: environment))
         case PullCommand.spec.name: self = .pull(try PullCommand(parsing: rest, environment: environment))
+        case GCCommand.spec.name: self = .gc(try GCCommand(parsing: rest, environment: environment))
         default: throw CommandLineError.usage("unknown command '\(name)' (see `docket-cli --help`)")
         }
     }
