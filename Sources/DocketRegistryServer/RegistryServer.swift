@@ -25,6 +25,12 @@ public final class RegistryServer: Sendable {
         public var logger: Logger
         /// Seconds an OCI blob upload session may stay idle before it and its data are removed.
         public var uploadSessionTimeout: TimeInterval = 3600
+        /// Seconds a connection may stay silent (while sending a request or idle between requests)
+        /// before it is closed: a client trickling a byte a minute is dropped.
+        public var connectionIdleTimeout: UInt32 = 30
+        /// Concurrent HTTP connections, in all and from one client address.
+        public var maxConnections: UInt32 = 512
+        public var maxConnectionsPerClient: UInt32 = 64
 
         /// A configuration with the defaults above.
         public init(dataDirectory: String, bindAddress: String = "0.0.0.0", port: UInt16 = 5000, externalTracker: String? = nil,
@@ -87,8 +93,12 @@ public final class RegistryServer: Sendable {
         let router = RegistryRouter(store: store, metadata: metadata, torrents: torrents,
                                     pusher: RegistryPush(store: store, metadata: metadata, logger: logger), uploads: uploads,
                                     tracker: TrackerSwarms(), externalTracker: config.externalTracker, logger: logger)
+        var limits = HTTPServer.Limits()
+        limits.connectionTimeoutSeconds = config.connectionIdleTimeout
+        limits.connectionLimit = config.maxConnections
+        limits.perIPConnectionLimit = config.maxConnectionsPerClient
         let http = HTTPServer(bindAddress: config.bindAddress, port: config.port, uploadDirectory: store.temporaryDirectory,
-                              logger: logger, precheck: router.precheck, handler: router.handle)
+                              limits: limits, logger: logger, precheck: router.precheck, handler: router.handle)
         do {
             try http.start()
         } catch {

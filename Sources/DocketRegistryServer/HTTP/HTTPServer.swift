@@ -57,14 +57,15 @@ struct HTTPServerResponse: Sendable {
 /// Limits (defaults in `Limits`):
 /// - connection memory limit 64 KiB per connection: bounds the request line and headers
 ///   (an oversized URL or header block gets 414/431 from libmicrohttpd);
-/// - idle connection timeout 60 s;
+/// - idle connection timeout 30 s (RegistryServer.Configuration.connectionIdleTimeout): a client
+///   that goes silent mid-request or trickles bytes slower than that is dropped;
 /// - at most 512 concurrent connections (each is a thread), 64 per client IP.
 /// Request bodies are only accepted for POST, PUT and PATCH and go straight to a temporary file.
 final class HTTPServer: Sendable {
     struct Limits: Sendable {
         var connectionLimit: UInt32 = 512
         var perIPConnectionLimit: UInt32 = 64
-        var connectionTimeoutSeconds: UInt32 = 60
+        var connectionTimeoutSeconds: UInt32 = 30
         var connectionMemoryLimit: Int = 64 << 10
     }
 
