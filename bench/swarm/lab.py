@@ -542,7 +542,10 @@ def main():
     if not os.access(CLI, os.X_OK):
         sys.exit(f"lab.py: docket-cli not found at {CLI}; build it or set DOCKET_CLI")
     os.makedirs(OUT, exist_ok=True)
-    work = tempfile.mkdtemp(prefix=f"{PREFIX}-lab-")
+    # Not /tmp: other jobs on a shared machine sweep it; SWARM_WORK moves it.
+    base = ENV.get("SWARM_WORK", "/var/tmp")
+    os.makedirs(base, exist_ok=True)
+    work = tempfile.mkdtemp(prefix=f"{PREFIX}-lab-", dir=base)
     os.chmod(work, 0o755)
     atexit.register(cleanup)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
