@@ -34,4 +34,4 @@ bench-swarm: deps
 
 bench-swarm-smoke: deps
 	SWARM_N=2 SWARM_SIZE_MB=8 SWARM_RATE_MBIT=1000 SWARM_PREFIX=dks SWARM_SUBNET=10.78.0 \
-	  SWARM_SCENARIOS=docket,docket-http SWARM_OUT=.build/swarm-smoke bash bench/swarm/run.sh
+	  SWARM_TIMEOUT=20 SWARM_OUT=.build/swarm-smoke bash bench/swarm/run.sh

@@ -38,7 +38,7 @@ NS_LIST = [int(n) for n in ENV.get("SWARM_N", "2 4 8").replace(",", " ").split()
 SIZE_MB = int(ENV.get("SWARM_SIZE_MB", "100"))
 RATE_MBIT = float(ENV.get("SWARM_RATE_MBIT", "100"))
 SCENARIOS = [s for s in ENV.get("SWARM_SCENARIOS", "docket,docket-http,registry,aria2c,libtorrent").split(",") if s]
-OUT = os.path.abspath(ENV.get("SWARM_OUT", os.path.join(REPO, "bench/swarm/out")))
+OUT = os.path.abspath(ENV.get("SWARM_OUT", os.path.join(REPO, ".build/swarm")))
 CLI = ENV.get("DOCKET_CLI", "")
 IMAGE = ENV.get("SWARM_IMAGE", "")  # reuse an archive from scripts/make-image.sh
 KEEP = ENV.get("SWARM_KEEP", "") == "1"  # keep the work directory (logs) after the run
