@@ -21,11 +21,17 @@ extension PulledImage {
         }
         let (repoTag, layerFiles) = (self.repoTag, layers)
         try await Blocking.run(name: "docket.archive") {
+            // Write beside the target and rename at the end: a failure removes only our own
+            // partial file, never what was at `path` before.
+            let partial = path + ".docket-partial-\(UUID().uuidString.prefix(8))"
             do {
                 let config = try Data(contentsOf: URL(fileURLWithPath: configPath))
-                try ImageArchive.writeDockerLoadArchive(config: config, layers: layerFiles, repoTag: repoTag, toFileAt: path)
+                try ImageArchive.writeDockerLoadArchive(config: config, layers: layerFiles, repoTag: repoTag, toFileAt: partial)
+                guard rename(partial, path) == 0 else {
+                    throw DocketError.fileSystem(path: path, reason: String(cString: strerror(errno)))
+                }
             } catch {
-                try? FileManager.default.removeItem(atPath: path)
+                unlink(partial)
                 throw BlobFile.translate(error, path: path)
             }
         }
