@@ -72,7 +72,7 @@ for i in 1 2 3; do
     got=$(sha256sum "$work/client$i/blobs/sha256/$hex" | cut -d' ' -f1)
     [ "$got" = "$hex" ] || { echo "client $i: $d does not verify"; exit 1; }
   done
-  echo "client $i: $(echo $digests | wc -w) blobs verified"
+  echo "client $i: $(echo $digests | wc -w) blobs (config + layers) verified"
 done
 
 if [ -n "$docker_host" ]; then

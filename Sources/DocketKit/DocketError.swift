@@ -42,7 +42,7 @@ public enum DocketError: Error, CustomStringConvertible, Sendable {
         case .torrentUnavailable(let digest):
             "the registry has no torrent for blob \(digest) (small blobs go over plain HTTP)"
         case .fileSystem(let path, let reason):
-            "\(path): \(reason); check that the directory exists, is writable and has space"
+            "\(path): \(reason)"
         }
     }
 }

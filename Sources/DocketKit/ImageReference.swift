@@ -31,11 +31,15 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses `name`, `name:tag` or `name@digest`.
     public init(parsing string: String) throws {
+        let lastSlash = string.lastIndex(of: "/")
+        let tail = lastSlash.map { string[string.index(after: $0)...] } ?? string[...]
+        if !string.contains("@"), tail.filter({ $0 == ":" }).count > 1 {
+            throw ParseError.invalidTag(String(tail.drop { $0 != ":" }.dropFirst()))
+        }
         if let at = string.firstIndex(of: "@") {
             try self.init(name: String(string[..<at]), reference: String(string[string.index(after: at)...]))
             return
         }
-        let lastSlash = string.lastIndex(of: "/")
         if let colon = string.lastIndex(of: ":"), lastSlash.map({ colon > $0 }) ?? true {
             try self.init(name: String(string[..<colon]), reference: String(string[string.index(after: colon)...]))
         } else {

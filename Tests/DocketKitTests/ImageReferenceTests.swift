@@ -36,6 +36,10 @@ import Testing
         #expect(throws: (any Error).self) { try ImageReference(parsing: text) }
     }
 
+    @Test func aSecondColonBlamesTheTag() {
+        #expect(throws: ImageReference.ParseError.invalidTag("1.0:extra")) { try ImageReference(parsing: "me/app:1.0:extra") }
+    }
+
     @Test func acceptsSeparators() throws {
         #expect(ImageReference.isValidName("my_team/app-name.v2"))
         #expect(ImageReference.isValidName("a__b/c--d"))

@@ -44,6 +44,12 @@ import Testing
         #expect(explicit.json)
     }
 
+    @Test func registryMustBeHTTP() throws {
+        #expect { try parse(["images", "--registry", "ftp://127.0.0.1:5391"]) } throws: {
+            "\($0)".contains("--registry must be an http:// or https:// URL")
+        }
+    }
+
     @Test func pushTakesArchiveThenName() throws {
         guard case .push(let push) = try parse(["push", "--registry", "http://r", "/tmp/a.tar", "demo/app:1.0"]) else {
             Issue.record("not a push"); return

@@ -17,9 +17,13 @@ extension DocketCommand {
 package enum CommandDefaults {
     package static let registry = "http://127.0.0.1:5000"
 
-    /// `--registry`, else `DOCKET_REGISTRY`, else `http://127.0.0.1:5000`.
-    package static func registry(_ arguments: ParsedArguments, environment: [String: String]) -> String {
-        arguments.value("--registry") ?? environment["DOCKET_REGISTRY"].flatMap { $0.isEmpty ? nil : $0 } ?? registry
+    /// `--registry`, else `DOCKET_REGISTRY`, else `http://127.0.0.1:5000`; only http(s) URLs or `host:port`.
+    package static func registry(_ arguments: ParsedArguments, environment: [String: String], for spec: CommandSpec) throws -> String {
+        let url = arguments.value("--registry") ?? environment["DOCKET_REGISTRY"].flatMap { $0.isEmpty ? nil : $0 } ?? registry
+        if url.contains("://") && !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+            throw spec.usageError("--registry must be an http:// or https:// URL (or host:port), not '\(url)'")
+        }
+        return url
     }
 
     static let registryOption = OptionSpec.option("--registry", "URL", "Registry to talk to (default: $DOCKET_REGISTRY or \(registry)).")
@@ -97,7 +101,7 @@ package struct PushCommand: DocketCommand {
         source = arguments.positionals[0]
         reference = try CommandDefaults.reference(arguments.positionals[1], for: Self.spec)
         guard !reference.isDigest else { throw Self.spec.usageError("push needs NAME:TAG, not a digest") }
-        registry = CommandDefaults.registry(arguments, environment: environment)
+        registry = try CommandDefaults.registry(arguments, environment: environment, for: Self.spec)
     }
 }
 
@@ -112,7 +116,7 @@ package struct ImagesCommand: DocketCommand {
     package var json: Bool
 
     package init(_ arguments: ParsedArguments, environment: [String: String]) throws {
-        registry = CommandDefaults.registry(arguments, environment: environment)
+        registry = try CommandDefaults.registry(arguments, environment: environment, for: Self.spec)
         json = arguments.flag("--json")
     }
 }
@@ -153,7 +157,7 @@ package struct PullCommand: DocketCommand {
     package init(_ arguments: ParsedArguments, environment: [String: String]) throws {
         let spec = Self.spec
         reference = try CommandDefaults.reference(arguments.positionals[0], for: spec)
-        registry = CommandDefaults.registry(arguments, environment: environment)
+        registry = try CommandDefaults.registry(arguments, environment: environment, for: Self.spec)
         storeDirectory = arguments.value("--store") ?? environment["DOCKET_STORE"]
             ?? ((environment["HOME"] ?? NSHomeDirectory()) as NSString).appendingPathComponent(".docket/store")
         outputPath = arguments.value("--output")

@@ -106,7 +106,7 @@ enum BlobFile {
     static func failure(_ operation: String, _ path: String) -> DocketError {
         let code = errno
         if code == ENOSPC || code == EDQUOT { return .diskFull(path: path) }
-        return .fileSystem(path: path, reason: "\(operation) failed: \(String(cString: strerror(code)))")
+        return .fileSystem(path: path, reason: "\(operation) failed: \(String(cString: strerror(code))); \(advice(for: path))")
     }
 
     /// Maps Foundation's file errors the same way as `failure`.
@@ -118,6 +118,20 @@ enum BlobFile {
         if posix == Int(ENOSPC) || posix == Int(EDQUOT) || ns.code == CocoaError.fileWriteOutOfSpace.rawValue {
             return DocketError.diskFull(path: path)
         }
-        return DocketError.fileSystem(path: path, reason: ns.localizedDescription)
+        let reason = posix != 0 ? String(cString: strerror(Int32(posix))) : ns.localizedDescription
+        return DocketError.fileSystem(path: path, reason: "\(reason); \(advice(for: path))")
+    }
+
+    /// What to check, naming the first part of `path` that exists but is not a directory.
+    static func advice(for path: String) -> String {
+        var prefix = ""
+        for component in path.split(separator: "/").dropLast() {
+            prefix += "/" + component
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: prefix, isDirectory: &isDirectory), !isDirectory.boolValue {
+                return "\(prefix) is a file, not a directory: choose another location"
+            }
+        }
+        return "check that the directory exists, is writable and has space"
     }
 }
