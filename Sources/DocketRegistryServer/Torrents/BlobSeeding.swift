@@ -17,9 +17,12 @@ final class EngineSeeder: BlobSeeding {
     private let client: TorrentClient
 
     init(bindAddress: String, uploadRateLimit: Int?, logger: Logger) throws {
-        client = try TorrentClient(configuration: TorrentClient.Configuration(
+        var configuration = TorrentClient.Configuration(
             bindAddress: bindAddress, port: 0, peerID: .random(prefix: PeerID.registrySeederPrefix),
-            maxPeersPerTorrent: 200, uploadRateLimit: uploadRateLimit.map(Int64.init), logger: logger))
+            maxPeersPerTorrent: 200, uploadRateLimit: uploadRateLimit.map(Int64.init), logger: logger)
+        // Send each piece about once and let the pullers spread the copies.
+        configuration.superSeeding = true
+        client = try TorrentClient(configuration: configuration)
     }
 
     var listenPort: UInt16 { client.listenPort }

@@ -342,7 +342,11 @@ final class Engine {
         connection.decoder.maxMessageLength = PeerWireDecoder.limit(pieceCount: torrent.pieceCount)
         connection.bitfield = Bitfield(count: torrent.pieceCount)
         torrent.peers[connection.fd] = connection
-        if torrent.have.setCount > 0 { connection.send(.bitfield(torrent.have.bytes)) }
+        if isSuperSeeding(torrent) {
+            revealPieces(to: connection, in: torrent)
+        } else if torrent.have.setCount > 0 {
+            connection.send(.bitfield(torrent.have.bytes))
+        }
         connection.lastSent = now
         logger.debug("peer connected", ["peer.address": "\(connection.address)", "peer.id": "\(peerID)"])
     }

@@ -28,6 +28,7 @@ extension Engine {
                 torrent.availability[index] += 1
                 if !peer.amInterested && !torrent.have.contains(index) { setInterested(peer, true) }
             }
+            if isSuperSeeding(torrent) { revealPieces(to: peer, in: torrent) }
         case .bitfield(let bytes):
             // Normally the first message; a later one (some clients resend it) replaces the set.
             guard let bitfield = Bitfield(wire: bytes, count: torrent.pieceCount) else {
@@ -39,6 +40,7 @@ extension Engine {
             peer.receivedBitfield = true
             peer.bitfield = bitfield
             for index in 0..<torrent.pieceCount where bitfield.contains(index) { torrent.availability[index] += 1 }
+            if isSuperSeeding(torrent) { revealPieces(to: peer, in: torrent) }
             setInterested(peer, torrent.isInteresting(peer))
         case .request(let index, let begin, let length):
             guard index < torrent.pieceCount, torrent.have.contains(index), length > 0,

@@ -25,6 +25,8 @@ final class PeerConnection {
     var peerChoking = true
     var peerInterested = false
     var bitfield = Bitfield(count: 0)
+    /// Super-seeding: pieces we have shown this peer with `have`.
+    var revealed: Set<Int> = []
     var receivedBitfield = false
 
     /// Our requests to this peer, by block key.

@@ -19,6 +19,8 @@ final class Torrent {
 
     var have: Bitfield
     var availability: [Int32]
+    /// Super-seeding: how many peers each piece has been shown to.
+    var revealCount: [Int32]
     var partials: [Int: PartialPiece] = [:]
     /// Active connections (past the handshake), by fd.
     var peers: [Int32: PeerConnection] = [:]
@@ -53,6 +55,7 @@ final class Torrent {
         startedAt = now
         have = Bitfield(count: setup.metainfo.pieceCount, allSet: setup.seeding)
         availability = [Int32](repeating: 0, count: setup.metainfo.pieceCount)
+        revealCount = [Int32](repeating: 0, count: setup.metainfo.pieceCount)
         if setup.seeding { verifiedBytes = setup.metainfo.totalLength }
     }
 

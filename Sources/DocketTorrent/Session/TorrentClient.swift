@@ -20,6 +20,11 @@ public final class TorrentClient: Sendable {
         public var downloadRateLimit: Int64?
         /// Where the client logs (connections at debug, torrent events at info).
         public var logger: Logger
+        /// Super-seeding (after BEP 16) for complete torrents: instead of a full bitfield each peer is
+        /// shown a few pieces at a time, chosen so that every piece goes out about once, and is shown
+        /// more as it announces what it got. A registry's seeder uses it so that the fleet, not the
+        /// registry, spreads the copies. Off by default.
+        public var superSeeding = false
 
         public init(bindAddress: String = "0.0.0.0", port: UInt16 = 0, peerID: PeerID = .random(prefix: PeerID.clientPrefix),
                     maxPeersPerTorrent: Int = 50, uploadRateLimit: Int64? = nil, downloadRateLimit: Int64? = nil,

@@ -10,6 +10,9 @@ extension Engine {
               now >= torrent.webSeedNextAttempt, now - torrent.startedAt >= Self.webSeedGrace else { return }
         let url = base.hasSuffix("/") ? base + percentEncodedPath(torrent.metainfo.name) : base
         let providers = torrent.peers.values.filter { !$0.peerChoking }
+        // An unchoking registry seed has every piece even when it shows only a few (super-seeding):
+        // fetching from the registry's web seed too would only send the registry's bytes twice.
+        if providers.contains(where: \.isRegistrySeed) { return }
         var index = 0
         while torrent.webSeedInFlight.count < Self.webSeedConcurrency && index < torrent.pieceCount {
             defer { index += 1 }
