@@ -204,6 +204,16 @@ final class Engine {
                 return
             }
         }
+        // The socket took everything: serve more queued requests now rather than when the peer
+        // next speaks (clients that send their requests in batches would stall otherwise).
+        while uploadBucket == nil, connection.phase == .active, connection.out.isEmpty, connection.pendingUploads > 0 {
+            pumpUploads(connection)
+            guard connection.phase == .active else { return }
+            guard connection.out.drain(to: connection.fd) else {
+                closeConnection(connection, reason: "send failed: \(String(cString: strerror(errno)))")
+                return
+            }
+        }
         let wantWrite = !connection.out.isEmpty
         if wantWrite != connection.writeRegistered || connection.phase == .handshaking {
             epoll.modify(connection.fd, readable: true, writable: wantWrite)
