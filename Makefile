@@ -35,3 +35,14 @@ bench-swarm: deps
 bench-swarm-smoke: deps
 	SWARM_N=2 SWARM_SIZE_MB=8 SWARM_RATE_MBIT=1000 SWARM_PREFIX=dks SWARM_SUBNET=10.78.0 \
 	  SWARM_TIMEOUT=20 SWARM_OUT=.build/swarm-smoke bash bench/swarm/run.sh
+
+# Registry benchmark (bench/registry.sh): push and 64-client blob GET throughput, Docket vs docker-registry.
+.PHONY: bench-registry
+bench-registry: deps
+	$(SWIFT) build -c release --product docket-cli
+	bash bench/registry.sh
+
+# libFuzzer targets for the DocketTorrent codecs (fuzz/run.sh): bencode, metainfo, tracker response,
+# peer wire; each runs FUZZ_SECONDS (default 60). Crashing inputs land in fuzz/crashes/.
+fuzz:
+	bash fuzz/run.sh

@@ -140,6 +140,9 @@ struct InteropFixture {
             }
         }
         #expect(done, "\(client) did not download a byte-identical copy from Docket within \(Int(timeout)) s")
+        // The status is published at most four times a second: give the last count a moment.
+        let deadline = Date().addingTimeInterval(5)
+        while seed.status().bytesUploaded < Int64(size) && Date() < deadline { usleep(100_000) }
         #expect(seed.status().bytesUploaded >= Int64(size))
     }
 
