@@ -4,7 +4,7 @@ import Testing
 @testable import DocketKit
 
 /// Runs the real /usr/bin/ctorrent (skipped where it is not installed).
-@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/ctorrent")))
+@Suite
 struct CTorrentSeederTests {
     func makeBlob(size: Int) throws -> (directory: String, path: String, torrent: Data, data: Data) {
         let directory = (NSTemporaryDirectory() as NSString).appendingPathComponent("docket-ctorrent-test-\(UUID().uuidString)")

@@ -5,8 +5,7 @@ import Testing
 /// Docket against Enhanced CTorrent dnh3.3.2 through opentracker, both directions, byte-verified.
 /// ctorrent drops peers that share its own address, so it reports a loopback address of its own
 /// (127.x.y.z, all of 127/8 reaches this host) with `-I` and Docket stays on 127.0.0.1.
-@Suite(.serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: CTorrent.path)
-    && FileManager.default.isExecutableFile(atPath: "/usr/bin/opentracker")))
+@Suite(.serialized)
 struct InteropCTorrentTests {
     @Test func ctorrentDownloadsFromDocket() async throws {
         try await InteropFixture.with("interop-ct-a") { fixture in

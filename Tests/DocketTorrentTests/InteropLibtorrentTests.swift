@@ -4,7 +4,7 @@ import Testing
 
 /// Docket against libtorrent-rasterbar 2.0 (python3-libtorrent) through opentracker, both
 /// directions, byte-verified.
-@Suite(.serialized, .enabled(if: Libtorrent.isAvailable && FileManager.default.isExecutableFile(atPath: "/usr/bin/opentracker")))
+@Suite(.serialized)
 struct InteropLibtorrentTests {
     @Test func libtorrentDownloadsFromDocket() async throws {
         try await InteropFixture.with("interop-lt-a") { fixture in
