@@ -42,6 +42,8 @@ extension PullCommand {
         case .docket:
             var configuration = TorrentClient.Configuration()
             configuration.port = port ?? 0
+            configuration.uploadRateLimit = uploadLimit
+            configuration.downloadRateLimit = downloadLimit
             return try DocketTorrentSeeder(configuration: configuration)
         case .ctorrent:
             return try CTorrentSeeder(configuration: CTorrentSeeder.Configuration(port: port ?? 6881))

@@ -6,7 +6,7 @@ extension ServeCommand {
     func run() async throws {
         let configuration = RegistryServer.Configuration(
             dataDirectory: dataDirectory, bindAddress: bindAddress, port: port, externalTracker: trackerURL,
-            logger: Logger(label: "docket.registry", level: .info))
+            seederUploadLimit: uploadLimit.map { Int($0) }, logger: Logger(label: "docket.registry", level: .info))
         let server = RegistryServer(configuration: configuration)
         try await Blocking.run(name: "docket.registry-start") { try server.start() }
         let seeder = server.seederPort.map { ", seeding on port \($0)" } ?? ""

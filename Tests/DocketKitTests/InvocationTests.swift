@@ -44,6 +44,24 @@ import Testing
         #expect(explicit.json)
     }
 
+    @Test func rateLimitsTakeSuffixes() throws {
+        guard case .pull(let pull) = try parse(["pull", "a:1", "--upload-limit", "12.5M", "--download-limit", "500k"]) else {
+            Issue.record("not a pull"); return
+        }
+        #expect(pull.uploadLimit == 12_500_000)
+        #expect(pull.downloadLimit == 500_000)
+        guard case .serve(let serve) = try parse(["serve", "--data", "/d", "--upload-limit", "1G"]) else {
+            Issue.record("not serve"); return
+        }
+        #expect(serve.uploadLimit == 1_000_000_000)
+        for bad in ["fast", "0", "-5M", "100", "1e99"] {
+            #expect { try parse(["pull", "a:1", "--upload-limit", bad]) } throws: { "\($0)".contains("--upload-limit must be a rate") }
+        }
+        #expect { try parse(["pull", "a:1", "--backend", "ctorrent", "--download-limit", "1M"]) } throws: {
+            "\($0)".contains("--backend docket only")
+        }
+    }
+
     @Test func registryMustBeHTTP() throws {
         #expect { try parse(["images", "--registry", "ftp://127.0.0.1:5391"]) } throws: {
             "\($0)".contains("--registry must be an http:// or https:// URL")
@@ -101,6 +119,6 @@ import Testing
             #expect(spec.helpText.hasPrefix("OVERVIEW: \(spec.abstract)\n"))
             #expect(spec.helpText.contains("USAGE: docket-cli \(spec.name)"))
         }
-        #expect(PullCommand.spec.usage == "docket-cli pull NAME:TAG [--registry URL] [--store DIR] [--output FILE] [--seed-time SECONDS] [--no-p2p] [--backend docket|ctorrent] [--port N] [--json]")
+        #expect(PullCommand.spec.usage == "docket-cli pull NAME:TAG [--registry URL] [--store DIR] [--output FILE] [--seed-time SECONDS] [--no-p2p] [--backend docket|ctorrent] [--port N] [--upload-limit RATE] [--download-limit RATE] [--json]")
     }
 }

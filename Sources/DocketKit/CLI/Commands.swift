@@ -37,6 +37,27 @@ package enum CommandDefaults {
         }
     }
 
+    /// Parses a rate option in bytes per second with an optional k, M or G suffix (powers of 1000):
+    /// `12.5M` is 12,500,000 bytes/s. Nil when the option is absent.
+    static func rate(_ name: String, in arguments: ParsedArguments, for spec: CommandSpec) throws -> Int64? {
+        guard let text = arguments.value(name) else { return nil }
+        let multipliers: [Character: Double] = ["k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9]
+        var number = Substring(text)
+        var multiplier = 1.0
+        if let last = number.last, let m = multipliers[last] {
+            multiplier = m
+            number = number.dropLast()
+        }
+        guard let value = Double(number), value.isFinite, value > 0, value * multiplier >= 1024, value * multiplier < 1e13 else {
+            throw spec.usageError("\(name) must be a rate in bytes per second of at least 1024, such as 500k, 12.5M or 1G, not '\(text)'")
+        }
+        return Int64(value * multiplier)
+    }
+
+    static func rateOption(_ name: String, _ what: String) -> OptionSpec {
+        .option(name, "RATE", "Cap \(what) in bytes per second, e.g. 12.5M (suffixes k, M, G; default: none).")
+    }
+
     /// Parses an integer option within `range`, or fails with a usage error for `spec`.
     static func integer(_ name: String, in arguments: ParsedArguments, range: ClosedRange<Int>, for spec: CommandSpec) throws -> Int? {
         guard let text = arguments.value(name) else { return nil }
@@ -57,6 +78,7 @@ package struct ServeCommand: DocketCommand {
             .option("--port", "N", "TCP port for HTTP and the tracker (default: 5000)."),
             .option("--bind", "ADDRESS", "IPv4 address to listen on (default: 0.0.0.0)."),
             .option("--tracker", "URL", "Announce URL to put in torrents instead of the built-in tracker."),
+            CommandDefaults.rateOption("--upload-limit", "the seeder's BitTorrent upload"),
         ],
         discussion: "Stops cleanly on SIGINT or SIGTERM.")
 
@@ -64,9 +86,11 @@ package struct ServeCommand: DocketCommand {
     package var port: UInt16
     package var bindAddress: String
     package var trackerURL: String?
+    package var uploadLimit: Int64?
 
     package init(_ arguments: ParsedArguments, environment: [String: String]) throws {
         let spec = Self.spec
+        uploadLimit = try CommandDefaults.rate("--upload-limit", in: arguments, for: spec)
         guard let data = arguments.value("--data"), !data.isEmpty else { throw spec.usageError("missing --data DIR") }
         dataDirectory = data
         port = UInt16(try CommandDefaults.integer("--port", in: arguments, range: 0...65535, for: spec) ?? 5000)
@@ -140,6 +164,8 @@ package struct PullCommand: DocketCommand {
             .flag("--no-p2p", "Fetch every blob over plain HTTP."),
             .option("--backend", "docket|ctorrent", "BitTorrent implementation (default: docket)."),
             .option("--port", "N", "BitTorrent listen port (default: any free port; 6881 for ctorrent)."),
+            CommandDefaults.rateOption("--upload-limit", "BitTorrent upload (docket backend)"),
+            CommandDefaults.rateOption("--download-limit", "BitTorrent download (docket backend)"),
             .flag("--json", "Print one JSON object per event instead of progress."),
         ],
         discussion: "Without --output the image is loaded into Docker (DOCKER_HOST=unix://… or /var/run/docker.sock).")
@@ -152,6 +178,8 @@ package struct PullCommand: DocketCommand {
     package var peerToPeer: Bool
     package var backend: Backend
     package var port: UInt16?
+    package var uploadLimit: Int64?
+    package var downloadLimit: Int64?
     package var json: Bool
 
     package init(_ arguments: ParsedArguments, environment: [String: String]) throws {
@@ -169,6 +197,11 @@ package struct PullCommand: DocketCommand {
         }
         self.backend = backend
         port = try CommandDefaults.integer("--port", in: arguments, range: 0...65535, for: spec).map { UInt16($0) }
+        uploadLimit = try CommandDefaults.rate("--upload-limit", in: arguments, for: spec)
+        downloadLimit = try CommandDefaults.rate("--download-limit", in: arguments, for: spec)
+        if backend == .ctorrent && (uploadLimit != nil || downloadLimit != nil) {
+            throw spec.usageError("--upload-limit and --download-limit work with --backend docket only")
+        }
         json = arguments.flag("--json")
     }
 }
