@@ -32,7 +32,8 @@ final class RegistryPush: Sendable {
             logger.info("image pushed", ["image.name": name, "image.tag": tag, "manifest.digest": result.record.manifest.digest.description])
             return result
         } catch {
-            for digest in created { store.remove(digest) }
+            // Keep a blob an OCI upload recorded meanwhile (it found the file and did not store its own).
+            for digest in created where (try? metadata.blobSize(digest)) == nil { store.remove(digest) }
             logger.info("push failed", ["image.name": name, "image.tag": tag, "error": "\(error)"])
             throw error
         }
