@@ -2,7 +2,8 @@ import DocketKit
 import DocketTorrent
 import Foundation
 
-/// The Docket registry: OCI read API, image push, blob torrents, a built-in tracker and a seeder,
+/// The Docket registry: the OCI Distribution API (pull and push, as docker, podman and skopeo use it),
+/// image-archive push, blob torrents, a built-in tracker and a seeder,
 /// all on one HTTP port (see docs/DESIGN.md, "Registry HTTP API").
 public final class RegistryServer: Sendable {
     /// Where the registry keeps its data, how it listens and seeds.
@@ -28,8 +29,9 @@ public final class RegistryServer: Sendable {
         /// Seconds a connection may stay silent (while sending a request or idle between requests)
         /// before it is closed: a client trickling a byte a minute is dropped.
         public var connectionIdleTimeout: UInt32 = 30
-        /// Concurrent HTTP connections, in all and from one client address.
+        /// Concurrent HTTP connections in all (each gets a thread).
         public var maxConnections: UInt32 = 512
+        /// Concurrent HTTP connections from one client address.
         public var maxConnectionsPerClient: UInt32 = 64
 
         /// A configuration with the defaults above.
