@@ -94,12 +94,17 @@ public enum RegistryServerError: Error, CustomStringConvertible, Sendable {
     case storage(path: String, reason: String)
     case database(path: String, reason: String)
 
+    /// A storage failure of the file system itself, with the usual things to check.
+    static func io(path: String, reason: String) -> RegistryServerError {
+        .storage(path: path, reason: reason + "; check the data directory's permissions and free space")
+    }
+
     public var description: String {
         switch self {
         case .listen(let address, let port, let reason):
             "cannot listen on \(address):\(port) (\(reason)): pick another --port or stop the process using it"
         case .storage(let path, let reason):
-            "registry storage error at \(path): \(reason); check the data directory's permissions and free space"
+            "registry storage error at \(path): \(reason)"
         case .database(let path, let reason):
             "registry database error in \(path): \(reason); check the data directory, or move the file aside to start empty"
         }

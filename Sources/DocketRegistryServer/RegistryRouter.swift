@@ -136,9 +136,11 @@ struct RegistryRouter: Sendable {
 
     private func catalog(_ request: HTTPServerRequest) throws -> HTTPServerResponse {
         let (limit, last) = try pagination(request)
-        let names = try metadata.repositories(limit: limit, after: last)
+        // One more than asked tells whether a next page exists.
+        let fetched = try metadata.repositories(limit: limit.map { $0 + 1 }, after: last)
+        let names = limit.map { Array(fetched.prefix($0)) } ?? fetched
         var response = json(try encoder.encode(["repositories": names]))
-        if let link = nextLink("/v2/_catalog", limit: limit, page: names) { response.headers.append(link) }
+        if let link = nextLink("/v2/_catalog", limit: limit, page: names, more: fetched.count > names.count) { response.headers.append(link) }
         return response
     }
 

@@ -314,6 +314,10 @@ extension RegistryServerTests {
             let next = try await registry.get("/v2/_catalog?last=b/two&n=2")
             #expect(String(decoding: next.body, as: UTF8.self) == #"{"repositories":["c/three"]}"#)
             #expect(next.header("Link") == nil)
+            // A page that happens to end exactly at the last entry has no next link.
+            let exact = try await registry.get("/v2/_catalog?n=3")
+            #expect(String(decoding: exact.body, as: UTF8.self) == #"{"repositories":["a/one","b/two","c/three"]}"#)
+            #expect(exact.header("Link") == nil)
             let badBind = RegistryServer(configuration: .init(dataDirectory: work, bindAddress: "localhost", port: 0, seeding: false))
             await #expect(throws: RegistryServerError.self) { try await Blocking.run { try badBind.start() } }
         }

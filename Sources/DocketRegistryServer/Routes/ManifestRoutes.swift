@@ -71,11 +71,15 @@ extension RegistryRouter {
 
     func tagList(name: String, _ request: HTTPServerRequest) throws -> HTTPServerResponse {
         let (limit, last) = try pagination(request)
-        guard let tags = try metadata.tags(of: name, limit: limit, after: last) else {
+        // One more than asked tells whether a next page exists.
+        guard let fetched = try metadata.tags(of: name, limit: limit.map { $0 + 1 }, after: last) else {
             throw RegistryError(.nameUnknown, detail: name)
         }
+        let tags = limit.map { Array(fetched.prefix($0)) } ?? fetched
         var response = json(try encoder.encode(TagList(name: name, tags: tags)))
-        if let link = nextLink("/v2/\(name)/tags/list", limit: limit, page: tags) { response.headers.append(link) }
+        if let link = nextLink("/v2/\(name)/tags/list", limit: limit, page: tags, more: fetched.count > tags.count) {
+            response.headers.append(link)
+        }
         return response
     }
 
@@ -134,9 +138,9 @@ extension RegistryRouter {
         return (limit, query["last"].flatMap { $0.isEmpty ? nil : $0 })
     }
 
-    /// `Link: <path?last=…&n=…>; rel="next"` when a full page was returned.
-    func nextLink(_ path: String, limit: Int?, page: [String]) -> (String, String)? {
-        guard let limit, limit > 0, page.count == limit, let last = page.last,
+    /// `Link: <path?last=…&n=…>; rel="next"` when more entries follow this page.
+    func nextLink(_ path: String, limit: Int?, page: [String], more: Bool) -> (String, String)? {
+        guard more, let limit, limit > 0, let last = page.last,
               let escaped = last.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+"))) else {
             return nil
         }

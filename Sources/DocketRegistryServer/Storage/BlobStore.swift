@@ -39,13 +39,13 @@ final class BlobStore: Sendable {
             do {
                 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             } catch {
-                throw RegistryServerError.storage(path: dir, reason: "cannot create the directory: \(error.localizedDescription)")
+                throw RegistryServerError.io(path: dir, reason: "cannot create the directory: \(error.localizedDescription)")
             }
         }
         let lockPath = root + "/registry.lock"
         let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
-            throw RegistryServerError.storage(path: lockPath, reason: "cannot open the lock file: \(String(cString: strerror(errno)))")
+            throw RegistryServerError.io(path: lockPath, reason: "cannot open the lock file: \(String(cString: strerror(errno)))")
         }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             close(fd)
@@ -185,6 +185,6 @@ final class BlobStore: Sendable {
     private func storageError(_ path: String, _ what: String) -> Error {
         let code = errno
         if code == ENOSPC { return RegistryError(.storageFull, detail: "no space left while writing \(path)") }
-        return RegistryServerError.storage(path: path, reason: "\(what): \(String(cString: strerror(code)))")
+        return RegistryServerError.io(path: path, reason: "\(what): \(String(cString: strerror(code)))")
     }
 }

@@ -32,7 +32,7 @@ final class UploadSessions: Sendable {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
-            throw RegistryServerError.storage(path: directory, reason: "cannot create the directory: \(error.localizedDescription)")
+            throw RegistryServerError.io(path: directory, reason: "cannot create the directory: \(error.localizedDescription)")
         }
         self.directory = directory
         self.timeout = timeout
@@ -45,7 +45,7 @@ final class UploadSessions: Sendable {
         let path = directory + "/" + id
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            throw RegistryServerError.storage(path: path, reason: "cannot create the upload file: \(String(cString: strerror(errno)))")
+            throw RegistryServerError.io(path: path, reason: "cannot create the upload file: \(String(cString: strerror(errno)))")
         }
         close(fd)
         let session = Session(id: id, repository: repository, size: 0, path: path)
@@ -201,7 +201,7 @@ final class UploadSessions: Sendable {
     private static func storageError(_ path: String, _ what: String) -> Error {
         let code = errno
         if code == ENOSPC { return RegistryError(.storageFull, detail: "no space left while writing \(path)") }
-        return RegistryServerError.storage(path: path, reason: "\(what): \(String(cString: strerror(code)))")
+        return RegistryServerError.io(path: path, reason: "\(what): \(String(cString: strerror(code)))")
     }
 }
 

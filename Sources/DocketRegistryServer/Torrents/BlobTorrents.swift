@@ -22,7 +22,7 @@ final class BlobTorrents: Sendable {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
-            throw RegistryServerError.storage(path: directory, reason: "cannot create the directory: \(error.localizedDescription)")
+            throw RegistryServerError.io(path: directory, reason: "cannot create the directory: \(error.localizedDescription)")
         }
         self.directory = directory
         self.threshold = threshold
