@@ -60,6 +60,9 @@ public struct PeerID: Hashable, Sendable, CustomStringConvertible {
     /// Whether the id carries the `-DR` prefix of a Docket registry's seeder.
     public var isRegistrySeeder: Bool { bytes.starts(with: "-DR".utf8) }
 
+    /// Whether the id is a Docket client's or a Docket registry seeder's (`-DK`, `-DR`).
+    public var isDocket: Bool { bytes.starts(with: "-DK".utf8) || isRegistrySeeder }
+
     /// The id as text when printable ASCII, else as hex.
     public var description: String {
         bytes.allSatisfy({ (0x20...0x7e).contains($0) }) ? String(decoding: bytes, as: UTF8.self) : Hex.encode(bytes)

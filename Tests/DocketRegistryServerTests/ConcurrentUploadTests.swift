@@ -69,15 +69,18 @@ import Testing
     }
 
     @Test func abandonedSessionsExpireOnTheTimer() async throws {
-        // Long enough that a loaded machine still sees the session before it expires.
-        let registry = try await LiveRegistry.start { $0.uploadSessionTimeout = 4 }
+        // Long enough that a loaded machine (the whole suite runs in parallel on 2 cores) still
+        // reaches the PATCH before the session expires; the clock-driven rule is in UploadSessionsTests.
+        let registry = try await LiveRegistry.start { $0.uploadSessionTimeout = 15 }
         defer { try? FileManager.default.removeItem(atPath: registry.directory) }
         let started = try await registry.client.send(HTTPRequest(method: "POST", url: registry.base + "/v2/team/app/blobs/uploads/"))
         let location = try #require(started.header("Location"))
-        _ = try await registry.client.send(HTTPRequest(method: "PATCH", url: registry.base + location, body: .data(Data(repeating: 1, count: 100))))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: registry.directory + "/uploads").count == 1)
+        let patched = try await registry.client.send(HTTPRequest(method: "PATCH", url: registry.base + location, body: .data(Data(repeating: 1, count: 100))))
+        #expect(patched.status == 202)
+        let uploads = try FileManager.default.contentsOfDirectory(atPath: registry.directory + "/uploads")
+        #expect(uploads.count == 1, "uploads/ holds \(uploads)")
         var status = 0
-        for _ in 0..<300 {
+        for _ in 0..<1200 {
             status = try await registry.client.send(HTTPRequest(url: registry.base + location)).status
             if status == 404 { break }
             try await Task.sleep(for: .milliseconds(100))

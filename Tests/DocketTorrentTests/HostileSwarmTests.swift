@@ -36,7 +36,7 @@ struct HostileSwarmTests {
         #expect(tracker.waitForSeeder(metainfo.infoHash), "aria2c's announce never reached the tracker")
 
         var slow = TorrentClient.Configuration.testing
-        slow.uploadRateLimit = 256 << 10
+        slow.uploadRateLimit = 128 << 10
         let docketSeeder = try TorrentClient(configuration: slow)
         defer { docketSeeder.shutdown() }
         _ = try docketSeeder.add(metainfo, path: source, seeding: true)
@@ -55,11 +55,11 @@ struct HostileSwarmTests {
             try await Task.sleep(nanoseconds: 100_000_000)
         }
         let before = handle.status()
-        #expect(before.connectedPeers >= 2 && before.verifiedBytes < Int64(size / 2), "the kill must come mid-swarm: \(before)")
+        #expect(before.connectedPeers >= 2 && before.bytesFromOtherPeers > 0 && !before.isComplete, "the kill must come mid-swarm: \(before)")
         kill(aria.pid, SIGKILL)
         _ = aria.waitForExit(timeout: 5)
 
-        try await SessionTestSupport.withTimeout(90, "finishing after the seeder died") { try await handle.waitUntilComplete() }
+        try await SessionTestSupport.withTimeout(150, "finishing after the seeder died") { try await handle.waitUntilComplete() }
         #expect(SessionTestSupport.filesEqual(source, dir + "/download.bin"))
         let after = handle.status()
         #expect(after.verifiedBytes == Int64(size))

@@ -16,6 +16,8 @@ import Testing
         #expect(id.bytes.starts(with: "-DR0010-".utf8))
         #expect(id.isRegistrySeeder)
         #expect(!PeerID.random(prefix: PeerID.clientPrefix).isRegistrySeeder)
+        #expect(PeerID.random(prefix: PeerID.clientPrefix).isDocket && id.isDocket)
+        #expect(!PeerID.random(prefix: "-A2-1-35-").isDocket)
         #expect(PeerID.random(prefix: "-DK0010-") != PeerID.random(prefix: "-DK0010-"))
         #expect(PeerID(bytes: [1, 2]) == nil)
     }

@@ -325,9 +325,11 @@ final class Engine {
             return
         }
         if let existing = torrent.peers.values.first(where: { $0.peerID == peerID }) {
-            // Both sides keep the connection dialled by the peer with the smaller id.
+            // Two Docket peers both keep the connection dialled by the one with the smaller id. Other
+            // clients have rules of their own, so with them the connection already up stays: closing
+            // it could leave none if they close the other one.
             let keepOutgoing = configuration.peerID.bytes.lexicographicallyPrecedes(peerID.bytes)
-            if connection.outgoing == keepOutgoing && existing.outgoing != keepOutgoing {
+            if peerID.isDocket && connection.outgoing == keepOutgoing && existing.outgoing != keepOutgoing {
                 closeConnection(existing, reason: "duplicate connection")
             } else {
                 if connection.outgoing { torrent.known[connection.address]?.failures = 5 }
