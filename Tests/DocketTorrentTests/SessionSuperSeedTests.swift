@@ -21,21 +21,8 @@ import Testing
         defer { seed.shutdown() }
         let seedHandle = try seed.add(metainfo, path: source, seeding: true)
 
-        let clients = try (0..<5).map { _ in try TorrentClient(configuration: .testing) }
+        let (clients, _) = try await SessionTestSupport.leechSwarm(metainfo, seed: seed, count: 5, directory: dir, timeout: 90)
         defer { clients.forEach { $0.shutdown() } }
-        let handles = try clients.enumerated().map { index, client in
-            try client.add(metainfo, path: dir + "/leecher\(index).bin", seeding: false)
-        }
-        for (index, handle) in handles.enumerated() {
-            let others = clients.enumerated().filter { $0.offset != index }.map { SessionTestSupport.loopback($0.element) }
-            handle.addPeers([SessionTestSupport.loopback(seed)] + others)
-        }
-        try await SessionTestSupport.withTimeout(90, "5 leechers downloading 6 MiB") {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for handle in handles { group.addTask { try await handle.waitUntilComplete() } }
-                try await group.waitForAll()
-            }
-        }
         for index in 0..<5 {
             #expect(SessionTestSupport.filesEqual(source, dir + "/leecher\(index).bin"))
         }

@@ -20,21 +20,8 @@ import Testing
         let seedHandle = try seed.add(metainfo, path: source, seeding: true)
         #expect(seedHandle.status().isComplete)
 
-        let clients = try (0..<3).map { _ in try TorrentClient(configuration: .testing) }
+        let (clients, handles) = try await SessionTestSupport.leechSwarm(metainfo, seed: seed, count: 3, directory: dir, timeout: 60)
         defer { clients.forEach { $0.shutdown() } }
-        let handles = try clients.enumerated().map { index, client in
-            try client.add(metainfo, path: dir + "/leecher\(index).bin", seeding: false)
-        }
-        for (index, handle) in handles.enumerated() {
-            let others = clients.enumerated().filter { $0.offset != index }.map { SessionTestSupport.loopback($0.element) }
-            handle.addPeers([SessionTestSupport.loopback(seed)] + others)
-        }
-        try await SessionTestSupport.withTimeout(60, "3 leechers downloading 4 MiB") {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for handle in handles { group.addTask { try await handle.waitUntilComplete() } }
-                try await group.waitForAll()
-            }
-        }
         for index in 0..<3 {
             #expect(SessionTestSupport.filesEqual(source, dir + "/leecher\(index).bin"))
             let status = handles[index].status()

@@ -38,6 +38,32 @@ enum SessionTestSupport {
     }
 
     /// Runs `body`, throwing `TimedOut` if it takes longer than `seconds`.
+    /// `count` leechers of `metainfo` writing into `directory/leecherN.bin`, each told about the seed
+    /// and every other leecher; waits until all complete (or `timeout`). Callers shut the clients down.
+    static func leechSwarm(_ metainfo: Metainfo, seed: TorrentClient, count: Int, directory: String,
+                           timeout: Double) async throws -> (clients: [TorrentClient], handles: [TorrentHandle]) {
+        let clients = try (0..<count).map { _ in try TorrentClient(configuration: .testing) }
+        let handles = try clients.enumerated().map { index, client in
+            try client.add(metainfo, path: directory + "/leecher\(index).bin", seeding: false)
+        }
+        for (index, handle) in handles.enumerated() {
+            let others = clients.enumerated().filter { $0.offset != index }.map { loopback($0.element) }
+            handle.addPeers([loopback(seed)] + others)
+        }
+        do {
+            try await withTimeout(timeout, "\(count) leechers downloading \(metainfo.totalLength) bytes") {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for handle in handles { group.addTask { try await handle.waitUntilComplete() } }
+                    try await group.waitForAll()
+                }
+            }
+        } catch {
+            clients.forEach { $0.shutdown() }
+            throw error
+        }
+        return (clients, handles)
+    }
+
     static func withTimeout<T: Sendable>(_ seconds: Double, _ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         try await withThrowingTaskGroup(of: T.self) { group in
             group.addTask { try await body() }
