@@ -69,16 +69,14 @@ import Testing
     }
 
     @Test func abandonedSessionsExpireOnTheTimer() async throws {
-        // Long enough that a loaded machine (the whole suite runs in parallel on 2 cores) still
-        // reaches the PATCH before the session expires; the clock-driven rule is in UploadSessionsTests.
-        let registry = try await LiveRegistry.start { $0.uploadSessionTimeout = 15 }
+        // The rule itself (idle longer than the timeout -> removed) is checked against an injected
+        // clock in UploadSessionsTests; here only that the server's timer really sweeps, without
+        // depending on how fast this test gets scheduled.
+        let registry = try await LiveRegistry.start { $0.uploadSessionTimeout = 2 }
         defer { try? FileManager.default.removeItem(atPath: registry.directory) }
         let started = try await registry.client.send(HTTPRequest(method: "POST", url: registry.base + "/v2/team/app/blobs/uploads/"))
+        #expect(started.status == 202)
         let location = try #require(started.header("Location"))
-        let patched = try await registry.client.send(HTTPRequest(method: "PATCH", url: registry.base + location, body: .data(Data(repeating: 1, count: 100))))
-        #expect(patched.status == 202)
-        let uploads = try FileManager.default.contentsOfDirectory(atPath: registry.directory + "/uploads")
-        #expect(uploads.count == 1, "uploads/ holds \(uploads)")
         var status = 0
         for _ in 0..<1200 {
             status = try await registry.client.send(HTTPRequest(url: registry.base + location)).status

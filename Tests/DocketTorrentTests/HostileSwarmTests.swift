@@ -42,7 +42,7 @@ struct HostileSwarmTests {
         _ = try docketSeeder.add(metainfo, path: source, seeding: true)
 
         var capped = TorrentClient.Configuration.testing
-        capped.downloadRateLimit = 1 << 20
+        capped.downloadRateLimit = 512 << 10
         let leecher = try TorrentClient(configuration: capped)
         defer { leecher.shutdown() }
         let handle = try leecher.add(metainfo, path: dir + "/download.bin", seeding: false)

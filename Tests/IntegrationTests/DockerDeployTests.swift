@@ -7,7 +7,7 @@ import Testing
     @Test func pulledImageLoadsIntoDockerWithTheConfigDigestAsID() async throws {
         let registry = try await LiveRegistry.start(payloadMB: 8, label: "docker")
         defer { registry.stop() }
-        let dockerd = try PrivateDockerd.start()
+        let dockerd = try await PrivateDockerd.start()
         defer { dockerd.stop() }
         let client = try PullingClient(root: registry.directory.path + "/client")
         defer { client.torrents.shutdown() }
@@ -15,11 +15,11 @@ import Testing
         let deployer = DockerEngineDeployer(engine: try DockerEngine(socketPath: dockerd.socketPath))
         for try await _ in client.puller(registry: registry.url).pull(registry.reference, deployer: deployer) {}
 
-        let id = try dockerd.docker(["image", "inspect", registry.reference.description, "--format", "{{.Id}}"])
+        let id = try await dockerd.docker(["image", "inspect", registry.reference.description, "--format", "{{.Id}}"])
             .trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(id == registry.resolved.manifest.config.digest.description)
         // The image is really runnable: its payload checks out inside a container.
-        let layers = try dockerd.docker(["image", "inspect", registry.reference.description, "--format", "{{len .RootFS.Layers}}"])
+        let layers = try await dockerd.docker(["image", "inspect", registry.reference.description, "--format", "{{len .RootFS.Layers}}"])
         #expect(layers.trimmingCharacters(in: .whitespacesAndNewlines) == "3")
     }
 

@@ -13,7 +13,7 @@ import Testing
         let bytes = Data((0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 3) })
         let digest = Digest.sha256(of: bytes)
 
-        let first = try ServeProcess(dataDirectory: data)
+        let first = try await ServeProcess(dataDirectory: data)
         let started = try await client.send(HTTPRequest(method: "POST", url: first.url + "/v2/team/app/blobs/uploads/"))
         let location = try #require(started.header("Location"))
         let patched = try await client.send(HTTPRequest(method: "PATCH", url: first.url + location, headers: [("Content-Range", "0-99999")],
@@ -23,7 +23,7 @@ import Testing
         kill(first.process.processIdentifier, SIGKILL)
         first.process.waitUntilExit()
 
-        let second = try ServeProcess(dataDirectory: data)
+        let second = try await ServeProcess(dataDirectory: data)
         defer { second.stop() }
         // The session died with the process: its data is gone and nothing partial is visible.
         #expect(try FileManager.default.contentsOfDirectory(atPath: data + "/uploads").isEmpty)

@@ -14,12 +14,12 @@ import Testing
         let archive: String
         var host: String { "127.0.0.1:\(server.port)" }
 
-        init(label: String, payloadMB: Int = 3) throws {
+        init(label: String, payloadMB: Int = 3) async throws {
             directory = try TemporaryDirectory(label)
             server = RegistryServer(configuration: .testing(dataDirectory: directory.path + "/registry"))
             try server.start()
             archive = directory.path + "/image.tar"
-            try ImageFixture.build(at: archive, reference: "fixture/\(label):1", payloadMB: payloadMB)
+            try await ImageFixture.build(at: archive, reference: "fixture/\(label):1", payloadMB: payloadMB)
         }
 
         func stop() {
@@ -29,19 +29,19 @@ import Testing
     }
 
     @Test func dockerPushRmiPullKeepsTheImageIDAndLayersArriveOverBitTorrent() async throws {
-        let setup = try Setup(label: "dockerpush")
+        let setup = try await Setup(label: "dockerpush")
         defer { setup.stop() }
-        let dockerd = try PrivateDockerd.start()
+        let dockerd = try await PrivateDockerd.start()
         defer { dockerd.stop() }
 
-        _ = try dockerd.docker(["load", "-i", setup.archive])
+        _ = try await dockerd.docker(["load", "-i", setup.archive])
         let remote = "\(setup.host)/team/app:1.0"
-        _ = try dockerd.docker(["tag", "fixture/dockerpush:1", remote])
-        let id = try dockerd.docker(["image", "inspect", remote, "--format", "{{.Id}}"]).trimmingCharacters(in: .whitespacesAndNewlines)
-        _ = try dockerd.docker(["push", remote])
-        _ = try dockerd.docker(["rmi", remote, "fixture/dockerpush:1"])
-        _ = try dockerd.docker(["pull", remote])
-        let pulledID = try dockerd.docker(["image", "inspect", remote, "--format", "{{.Id}}"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        _ = try await dockerd.docker(["tag", "fixture/dockerpush:1", remote])
+        let id = try await dockerd.docker(["image", "inspect", remote, "--format", "{{.Id}}"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        _ = try await dockerd.docker(["push", remote])
+        _ = try await dockerd.docker(["rmi", remote, "fixture/dockerpush:1"])
+        _ = try await dockerd.docker(["pull", remote])
+        let pulledID = try await dockerd.docker(["image", "inspect", remote, "--format", "{{.Id}}"]).trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(pulledID == id)
         #expect(id.hasPrefix("sha256:"))
 
@@ -69,36 +69,36 @@ import Testing
         }
     }
 
-    @Test func skopeoCopiesInAndOutThroughDockerAndOCILayouts() throws {
-        let setup = try Setup(label: "skopeo")
+    @Test func skopeoCopiesInAndOutThroughDockerAndOCILayouts() async throws {
+        let setup = try await Setup(label: "skopeo")
         defer { setup.stop() }
         let layout = setup.directory.path + "/layout"
-        try Command.run("skopeo", ["copy", "--quiet", "--dest-tls-verify=false", "docker-archive:\(setup.archive)", "docker://\(setup.host)/team/app:1.0"])
-        try Command.run("skopeo", ["copy", "--quiet", "--src-tls-verify=false", "docker://\(setup.host)/team/app:1.0", "oci:\(layout):copy"])
-        try Command.run("skopeo", ["copy", "--quiet", "--dest-tls-verify=false", "oci:\(layout):copy", "docker://\(setup.host)/mirror/app:2"])
-        let first = try Self.inspect(setup, "team/app:1.0")
-        let second = try Self.inspect(setup, "mirror/app:2")
+        try await Command.run("skopeo", ["copy", "--quiet", "--dest-tls-verify=false", "docker-archive:\(setup.archive)", "docker://\(setup.host)/team/app:1.0"])
+        try await Command.run("skopeo", ["copy", "--quiet", "--src-tls-verify=false", "docker://\(setup.host)/team/app:1.0", "oci:\(layout):copy"])
+        try await Command.run("skopeo", ["copy", "--quiet", "--dest-tls-verify=false", "oci:\(layout):copy", "docker://\(setup.host)/mirror/app:2"])
+        let first = try await Self.inspect(setup, "team/app:1.0")
+        let second = try await Self.inspect(setup, "mirror/app:2")
         #expect(first["Layers"] as? [String] == second["Layers"] as? [String])
         #expect((first["Layers"] as? [String])?.count == 3)
         // The OCI layout copy went through a manifest conversion; its config is the same image.
-        let raw = try Command.run("skopeo", ["inspect", "--raw", "--tls-verify=false", "docker://\(setup.host)/mirror/app:2"]).output
+        let raw = try await Command.run("skopeo", ["inspect", "--raw", "--tls-verify=false", "docker://\(setup.host)/mirror/app:2"]).output
         #expect(raw.contains(MediaType.ociManifest))
     }
 
-    @Test func podmanPullsFromDocket() throws {
-        let setup = try Setup(label: "podman")
+    @Test func podmanPullsFromDocket() async throws {
+        let setup = try await Setup(label: "podman")
         defer { setup.stop() }
-        try Command.run("skopeo", ["copy", "--quiet", "--dest-tls-verify=false", "docker-archive:\(setup.archive)", "docker://\(setup.host)/team/app:1.0"])
+        try await Command.run("skopeo", ["copy", "--quiet", "--dest-tls-verify=false", "docker-archive:\(setup.archive)", "docker://\(setup.host)/team/app:1.0"])
         let root = setup.directory.path + "/podman"
         let storage = ["--storage-driver", "vfs", "--root", root + "/root", "--runroot", root + "/run"]
-        try Command.run("podman", storage + ["pull", "--quiet", "--tls-verify=false", "\(setup.host)/team/app:1.0"], timeout: 180)
-        let layers = try Command.run("podman", storage + ["image", "inspect", "\(setup.host)/team/app:1.0", "--format", "{{len .RootFS.Layers}}"]).output
+        try await Command.run("podman", storage + ["pull", "--quiet", "--tls-verify=false", "\(setup.host)/team/app:1.0"], timeout: 180)
+        let layers = try await Command.run("podman", storage + ["image", "inspect", "\(setup.host)/team/app:1.0", "--format", "{{len .RootFS.Layers}}"]).output
         #expect(layers.trimmingCharacters(in: .whitespacesAndNewlines) == "3")
-        _ = try? Command.run("podman", storage + ["system", "reset", "--force"], check: false)
+        _ = try? await Command.run("podman", storage + ["system", "reset", "--force"], check: false)
     }
 
-    private static func inspect(_ setup: Setup, _ reference: String) throws -> [String: Any] {
-        let output = try Command.run("skopeo", ["inspect", "--tls-verify=false", "docker://\(setup.host)/\(reference)"]).output
+    private static func inspect(_ setup: Setup, _ reference: String) async throws -> [String: Any] {
+        let output = try await Command.run("skopeo", ["inspect", "--tls-verify=false", "docker://\(setup.host)/\(reference)"]).output
         return (try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any]) ?? [:]
     }
 }

@@ -8,10 +8,10 @@ import Testing
     static let canRun = getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")
 
     @Test(.enabled(if: canRun, "needs root and /usr/bin/python3"))
-    func labDeploysToTwoHostsWithEverySystemAndWritesVerifiedResults() throws {
+    func labDeploysToTwoHostsWithEverySystemAndWritesVerifiedResults() async throws {
         let directory = try TemporaryDirectory("swarm-lab")
         defer { directory.remove() }
-        let run = try Command.run("/usr/bin/python3", [Repository.root + "/bench/swarm/lab.py"], environment: [
+        let run = try await Command.run("/usr/bin/python3", [Repository.root + "/bench/swarm/lab.py"], environment: [
             "SWARM_N": "2", "SWARM_SIZE_MB": "8", "SWARM_RATE_MBIT": "1000", "SWARM_TIMEOUT": "20",
             "SWARM_PREFIX": "dks", "SWARM_SUBNET": "10.78.0", "SWARM_OUT": directory.path,
             "SWARM_SCENARIOS": "docket,docket-http,registry,aria2c,libtorrent", "DOCKET_CLI": CLIBinary.path,
@@ -39,7 +39,7 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: directory.path + "/deploy-time.png"))
         #expect(run.output.contains("T_min"))
         // Nothing the lab made outlives it.
-        let namespaces = try Command.run("ip", ["netns", "list"]).output
+        let namespaces = try await Command.run("ip", ["netns", "list"]).output
         #expect(!namespaces.contains("dks-"))
     }
 }

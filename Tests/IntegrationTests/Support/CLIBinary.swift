@@ -32,7 +32,7 @@ final class ServeProcess {
     let process = Process()
     let url: String
 
-    init(dataDirectory: String) throws {
+    init(dataDirectory: String) async throws {
         let port = CLIBinary.freePort()
         url = "http://127.0.0.1:\(port)"
         process.executableURL = URL(fileURLWithPath: CLIBinary.path)
@@ -41,7 +41,7 @@ final class ServeProcess {
         process.standardError = FileHandle.nullDevice
         try process.run()
         for _ in 0..<100 {
-            if (try? Command.run("curl", ["-fsS", url + "/v2/"], check: true, timeout: 5)) != nil { return }
+            if (try? await Command.run("curl", ["-fsS", url + "/v2/"], check: true, timeout: 5)) != nil { return }
             usleep(100_000)
         }
         stop()

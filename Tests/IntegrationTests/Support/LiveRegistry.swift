@@ -21,7 +21,7 @@ struct LiveRegistry {
         let url = "http://127.0.0.1:\(server.port)"
         let reference = try ImageReference(parsing: "it/\(label):1.0")
         let archive = directory.path + "/image.tar"
-        try ImageFixture.build(at: archive, reference: reference.description, payloadMB: payloadMB)
+        try await ImageFixture.build(at: archive, reference: reference.description, payloadMB: payloadMB)
         let resolved = try await HTTPRegistry(url: url).push(archiveAt: archive, as: reference)
         return LiveRegistry(server: server, directory: directory, url: url, reference: reference, resolved: resolved)
     }

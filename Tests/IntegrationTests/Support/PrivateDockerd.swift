@@ -8,25 +8,25 @@ struct PrivateDockerd {
 
     var socketPath: String { String(host.dropFirst("unix://".count)) }
 
-    static func start() throws -> PrivateDockerd {
+    static func start() async throws -> PrivateDockerd {
         let dir = "/tmp/docket-dockerd-\(UUID().uuidString.prefix(8))"
-        let result = try Command.run(Repository.script("dockerd.sh"), ["start", dir], timeout: 60)
+        let result = try await Command.run(Repository.script("dockerd.sh"), ["start", dir], timeout: 60)
         let host = result.output.split(separator: "\n").last.map(String.init) ?? ""
         return PrivateDockerd(directory: dir, host: host)
     }
 
-    func docker(_ arguments: [String]) throws -> String {
-        try Command.run("docker", arguments, environment: ["DOCKER_HOST": host]).output
+    func docker(_ arguments: [String]) async throws -> String {
+        try await Command.run("docker", arguments, environment: ["DOCKER_HOST": host]).output
     }
 
     func stop() {
-        _ = try? Command.run(Repository.script("dockerd.sh"), ["stop", directory], check: false, timeout: 60)
+        _ = try? Command.runBlocking(Repository.script("dockerd.sh"), ["stop", directory], environment: [:], check: false, timeout: 60)
     }
 }
 
 /// A real image archive built by scripts/make-image.sh (busybox + payload + app layers).
 enum ImageFixture {
-    static func build(at path: String, reference: String, payloadMB: Int) throws {
-        try Command.run(Repository.script("make-image.sh"), [path, reference, String(payloadMB)], timeout: 120)
+    static func build(at path: String, reference: String, payloadMB: Int) async throws {
+        try await Command.run(Repository.script("make-image.sh"), [path, reference, String(payloadMB)], timeout: 120)
     }
 }

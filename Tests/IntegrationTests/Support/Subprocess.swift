@@ -1,3 +1,4 @@
+import DocketCore
 import Foundation
 
 /// Runs a command to completion and returns its exit status and output (tests only).
@@ -11,9 +12,19 @@ enum Command {
     /// non-zero exit unless `check` is false. Kills it after `timeout` seconds. Uses posix_spawn and
     /// waitpid directly: output in a file, not a pipe, because a daemon the command leaves running
     /// (dockerd) inherits the descriptor; and no reliance on Foundation's child reaping.
+    /// Waits on a thread of its own (`Blocking.run`), so a long command (dockerd start, the swarm
+    /// lab) never holds one of the cooperative pool's two threads while other tests need it.
     @discardableResult
     static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
-                    check: Bool = true, timeout: TimeInterval = 300) throws -> CommandResult {
+                    check: Bool = true, timeout: TimeInterval = 300) async throws -> CommandResult {
+        try await Blocking.run(name: "docket.test-command") {
+            try runBlocking(executable, arguments, environment: environment, check: check, timeout: timeout)
+        }
+    }
+
+    /// The same, waiting on the calling thread: only for `stop()` paths that run in `defer`.
+    static func runBlocking(_ executable: String, _ arguments: [String], environment: [String: String],
+                                    check: Bool, timeout: TimeInterval) throws -> CommandResult {
         let outputPath = NSTemporaryDirectory() + "docket-cmd-\(UUID().uuidString)"
         defer { unlink(outputPath) }
         var env = ProcessInfo.processInfo.environment
