@@ -134,7 +134,6 @@ public final class HTTPClient: Sendable {
             state.upload = data
             _ = docket_curl_setopt_long(easy, CURLOPT_UPLOAD, 1)
             _ = docket_curl_setopt_off(easy, CURLOPT_INFILESIZE_LARGE, curl_off_t(data.count))
-            _ = docket_curl_setopt_read(easy, readCallback)
             setString(CURLOPT_CUSTOMREQUEST, request.method)
         case .file(let path):
             guard let file = fopen(path, "rb") else {
@@ -147,7 +146,6 @@ public final class HTTPClient: Sendable {
             state.uploadFile = file
             _ = docket_curl_setopt_long(easy, CURLOPT_UPLOAD, 1)
             _ = docket_curl_setopt_off(easy, CURLOPT_INFILESIZE_LARGE, curl_off_t(size))
-            _ = docket_curl_setopt_read(easy, readCallback)
             setString(CURLOPT_CUSTOMREQUEST, request.method)
         }
         var headers = request.headers

@@ -1,6 +1,7 @@
 import CDocketShims
 import CMicroHTTPD
 import DocketCore
+import DocketTorrent
 import Foundation
 
 /// One HTTP request as the router sees it. Built on a libmicrohttpd connection thread.
@@ -258,21 +259,16 @@ final class HTTPServer: Sendable {
             }
         }
         guard ok else { return nil }
+        // PeerAddress does the formatting (and turns IPv4-mapped IPv6 into plain IPv4).
         let family = Int32(storage.ss_family)
-        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
-        let converted: UnsafePointer<CChar>? = withUnsafeBytes(of: &storage) { raw in
+        let bytes: [UInt8] = withUnsafeBytes(of: storage) { raw in
             switch family {
-            case AF_INET:
-                var addr = raw.load(as: sockaddr_in.self).sin_addr
-                return inet_ntop(AF_INET, &addr, &buffer, socklen_t(buffer.count))
-            case AF_INET6:
-                var addr = raw.load(as: sockaddr_in6.self).sin6_addr
-                return inet_ntop(AF_INET6, &addr, &buffer, socklen_t(buffer.count))
-            default:
-                return nil
+            case AF_INET: withUnsafeBytes(of: raw.load(as: sockaddr_in.self).sin_addr) { Array($0) }
+            case AF_INET6: withUnsafeBytes(of: raw.load(as: sockaddr_in6.self).sin6_addr) { Array($0) }
+            default: []
             }
         }
-        return converted == nil ? nil : cString(buffer)
+        return PeerAddress(addressBytes: bytes, port: 0)?.host
     }
 }
 
