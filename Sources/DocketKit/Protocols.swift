@@ -84,19 +84,34 @@ public protocol TorrentTransfer: Sendable {
     var progress: AsyncStream<TransferProgress> { get }
     /// The latest progress, whether or not anyone reads `progress`.
     func currentProgress() async -> TransferProgress
-    /// Returns when every piece is verified on disk; throws if the download failed.
+    /// Returns when every piece is verified on disk; throws if the download failed, was stopped, or
+    /// received nothing for the seeder's stall timeout.
     func waitUntilComplete() async throws
     /// Stops transferring (and seeding) this torrent.
     func stop() async
 }
 
 /// Downloads torrents into local files and seeds them from there.
+///
+/// The contract every backend keeps (`DocketTorrentSeeder`, `CTorrentSeeder`; checked by the one
+/// shared suite, Tests/DocketKitTests/TorrentSeederSuiteTests.swift):
+/// - A download's `waitUntilComplete` returns once every piece is verified on disk; the file is then
+///   byte-identical to the torrent's data, and `currentProgress()` shows `isComplete` with
+///   `verifiedBytes == totalBytes`. `verifiedBytes` never goes down on the way.
+/// - A download never hangs: when it receives no byte (from any peer or web seed) for the backend's
+///   stall timeout (`TorrentSeederConfiguration.stallTimeout`, default 30 s) it is stopped and
+///   `waitUntilComplete` throws `DocketError.torrent`, so the caller can fall back to HTTP. Until
+///   then its progress reports what it has (zero bytes without peers).
+/// - `seed` of a file that is missing or shorter than the torrent throws `DocketError.torrent` naming
+///   the path, before anything is announced.
+/// - `shutdown` ends every transfer: pending `waitUntilComplete` calls of unfinished downloads throw,
+///   `progress` streams finish, no helper process is left running; `download` and `seed` throw afterwards.
 public protocol TorrentSeeder: Sendable {
     /// Downloads `torrent` (bencoded metainfo) into the file at `path`; after completion it keeps seeding until stopped.
     func download(torrent: Data, to path: String) async throws -> any TorrentTransfer
-    /// Seeds the complete file at `path`.
+    /// Seeds the complete file at `path`; throws naming the path when it is missing or short.
     func seed(torrent: Data, from path: String) async throws -> any TorrentTransfer
-    /// Stops every transfer and closes the listening socket.
+    /// Stops every transfer and closes the listening socket (see the contract above).
     func shutdown() async
     /// True when a finished download keeps seeding after its file is renamed (the engine holds the
     /// file open); false when the caller must start a new `seed` from the file's new path.

@@ -38,15 +38,7 @@ extension PullCommand {
     }
 
     private func makeSeeder() throws -> any TorrentSeeder {
-        switch backend {
-        case .docket:
-            var configuration = TorrentClient.Configuration()
-            configuration.port = port ?? 0
-            configuration.uploadRateLimit = uploadLimit
-            configuration.downloadRateLimit = downloadLimit
-            return try DocketTorrentSeeder(configuration: configuration)
-        case .ctorrent:
-            return try CTorrentSeeder(configuration: CTorrentSeeder.Configuration(port: port ?? 6881))
-        }
+        try TorrentSeederConfiguration(backend: backend, port: port, uploadRateLimit: uploadLimit,
+                                       downloadRateLimit: downloadLimit).makeSeeder()
     }
 }

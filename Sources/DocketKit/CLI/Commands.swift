@@ -148,9 +148,7 @@ package struct ImagesCommand: DocketCommand {
 /// `docket-cli pull`: fetch an image over BitTorrent and hand it to Docker or an archive file.
 package struct PullCommand: DocketCommand {
     /// The BitTorrent implementation to use.
-    package enum Backend: String, Sendable, CaseIterable {
-        case docket, ctorrent
-    }
+    package typealias Backend = TorrentSeederConfiguration.Backend
 
     package static let spec = CommandSpec(
         name: "pull",

@@ -12,6 +12,9 @@ struct CTorrentOutput: Sendable, Hashable {
     var connectedPeers = 0
     var trackerErrors = 0
     var isComplete = false
+    /// The transfer started from no data (a download into a missing or empty file): every verified
+    /// byte came from peers, even when ctorrent finished before printing a status line.
+    var startedEmpty = false
 
     /// Folds one line of output into the state; returns true when it changed what progress shows.
     mutating func consume(_ line: Substring) -> Bool {
@@ -36,6 +39,12 @@ struct CTorrentOutput: Sendable, Hashable {
         if isComplete { return totalBytes }
         guard pieceCount > 0 else { return 0 }
         return totalBytes * Int64(piecesHeld) / Int64(pieceCount)
+    }
+
+    /// Bytes received from peers: ctorrent's whole-megabyte count, or the verified bytes when the
+    /// transfer started empty and that is more.
+    var bytesFromPeers: Int64 {
+        startedEmpty ? max(megabytesDown << 20, verifiedBytes) : megabytesDown << 20
     }
 
     private static func bracketed(_ text: String) -> String? {

@@ -30,7 +30,7 @@ public final class CTorrentSeeder: TorrentSeeder {
     }
 
     public let configuration: Configuration
-    private let state = LockedBox<(nextPort: Int, transfers: [CTorrentTransfer])>((0, []))
+    private let state = LockedBox<(nextPort: Int, transfers: [CTorrentTransfer], shutDown: Bool)>((0, [], false))
 
     public init(configuration: Configuration = Configuration()) throws {
         guard FileManager.default.isExecutableFile(atPath: configuration.executable) else {
@@ -42,36 +42,75 @@ public final class CTorrentSeeder: TorrentSeeder {
     public var continuesSeedingAfterRename: Bool { false }
 
     public func download(torrent: Data, to path: String) async throws -> any TorrentTransfer {
+        let metainfo = try Self.parse(torrent)
         // ctorrent refuses an existing file of the wrong size, such as the empty one a store hands out.
-        try await Blocking.run {
+        let empty = try await Blocking.run {
             var info = stat()
             if stat(path, &info) == 0, info.st_size == 0 { unlink(path) }
+            return stat(path, &info) != 0
         }
-        return try await start(torrent: torrent, path: path)
+        return try await start(torrent: torrent, metainfo: metainfo, path: path, startsEmpty: empty)
     }
 
+    /// Seeds the file at `path`; throws naming the path when it is missing or not the torrent's size
+    /// (ctorrent itself would start downloading into it instead).
     public func seed(torrent: Data, from path: String) async throws -> any TorrentTransfer {
-        try await start(torrent: torrent, path: path)
+        let metainfo = try Self.parse(torrent)
+        try await Blocking.run(name: "docket.ctorrent.check") {
+            var info = stat()
+            guard stat(path, &info) == 0 else {
+                throw DocketError.torrent("cannot seed torrent \(metainfo.name) from '\(path)': \(String(cString: strerror(errno))); "
+                    + "check the path (the blob may have been removed from the store)")
+            }
+            if !metainfo.isMultiFile && Int64(info.st_size) != metainfo.totalLength {
+                throw DocketError.torrent("cannot seed torrent \(metainfo.name) from '\(path)': it has \(info.st_size) bytes "
+                    + "but the torrent needs exactly \(metainfo.totalLength); download the blob again")
+            }
+        }
+        return try await start(torrent: torrent, metainfo: metainfo, path: path, startsEmpty: false)
     }
 
+    /// Stops every ctorrent process (SIGTERM, then SIGKILL after three seconds) and waits until each
+    /// has exited and been reaped. Later `download` and `seed` calls throw.
     public func shutdown() async {
         let transfers = state.withLockedValue { state in
+            state.shutDown = true
             defer { state.transfers = [] }
             return state.transfers
         }
-        for transfer in transfers { await transfer.stop() }
+        await withTaskGroup(of: Void.self) { group in
+            for transfer in transfers { group.addTask { await transfer.stop() } }
+        }
     }
 
-    private func start(torrent: Data, path: String) async throws -> CTorrentTransfer {
-        let port = state.withLockedValue { state in
+    private static func parse(_ torrent: Data) throws -> Metainfo {
+        do {
+            return try Metainfo.parse([UInt8](torrent))
+        } catch {
+            throw DocketError.torrent("the registry sent an unreadable torrent: \(error)")
+        }
+    }
+
+    private func start(torrent: Data, metainfo: Metainfo, path: String, startsEmpty: Bool) async throws -> CTorrentTransfer {
+        let port = try state.withLockedValue { state in
+            guard !state.shutDown else { throw Self.shutDownError }
             defer { state.nextPort += 1 }
             return Int(configuration.port) + state.nextPort
         }
-        let transfer = try await CTorrentTransfer.launch(configuration: configuration, torrent: torrent, path: path,
-                                                        port: UInt16(truncatingIfNeeded: port))
-        state.withLockedValue { $0.transfers.append(transfer) }
+        let transfer = try await CTorrentTransfer.launch(configuration: configuration, torrent: torrent, metainfo: metainfo,
+                                                        path: path, port: UInt16(truncatingIfNeeded: port), startsEmpty: startsEmpty)
+        let accepted = state.withLockedValue { state in
+            if !state.shutDown { state.transfers.append(transfer) }
+            return !state.shutDown
+        }
+        guard accepted else {
+            await transfer.stop()
+            throw Self.shutDownError
+        }
         return transfer
     }
+
+    private static let shutDownError = DocketError.torrent("the ctorrent seeder was shut down; create a new CTorrentSeeder")
 }
 
 /// One ctorrent process.
@@ -80,25 +119,29 @@ final class CTorrentTransfer: TorrentTransfer {
         var output = CTorrentOutput()
         var pending = ""
         var lastLines: [String] = []
-        var exitStatus: Int32?
+        var exitStatus: SpawnedProcess.Exit?
         var waiters: [CheckedContinuation<Void, Error>] = []
         var exitWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     let progress: AsyncStream<TransferProgress>
     private let continuation: AsyncStream<TransferProgress>.Continuation
-    private let process: Process
+    private let process = LockedBox<SpawnedProcess?>(nil)
     private let directory: String
     private let state = LockedBox(State())
 
+    private let name: String
     private let stallTimeout: Duration
 
-    private init(process: Process, directory: String, stallTimeout: Duration) {
+    private init(directory: String, name: String, stallTimeout: Duration) {
         (progress, continuation) = AsyncStream.makeStream(of: TransferProgress.self, bufferingPolicy: .bufferingNewest(64))
-        self.process = process
         self.directory = directory
+        self.name = name
         self.stallTimeout = stallTimeout
     }
+
+    /// The ctorrent process's id (tests check it is gone after `stop`).
+    var pid: Int32 { process.withLockedValue { $0?.pid ?? 0 } }
 
     /// True when the announce URL's host is a loopback address.
     static func isLoopback(_ announce: String?) -> Bool {
@@ -112,35 +155,25 @@ final class CTorrentTransfer: TorrentTransfer {
         return "127.\(value / 62_500 + 1).\((value / 250) % 250 + 1).\(value % 250 + 2)"
     }
 
-    static func launch(configuration: CTorrentSeeder.Configuration, torrent: Data, path: String, port: UInt16) async throws -> CTorrentTransfer {
+    static func launch(configuration: CTorrentSeeder.Configuration, torrent: Data, metainfo: Metainfo, path: String,
+                       port: UInt16, startsEmpty: Bool) async throws -> CTorrentTransfer {
         let directory = (configuration.temporaryDirectory as NSString).appendingPathComponent("docket-ctorrent-\(UUID().uuidString)")
         let torrentPath = "\(directory)/blob.torrent"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: configuration.executable)
         var arguments = ["-e", String(configuration.seedHours), "-s", BlobFile.absolute(path), "-p", String(port), "-b", "\(directory)/blob.bf"]
-        if let metainfo = try? Metainfo.parse([UInt8](torrent)), Self.isLoopback(metainfo.announce) {
+        if Self.isLoopback(metainfo.announce) {
             arguments += ["-I", Self.loopbackIdentity(port: port)]
         }
-        process.arguments = arguments + [torrentPath]
-        process.currentDirectoryURL = URL(fileURLWithPath: configuration.temporaryDirectory)
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
-        let transfer = CTorrentTransfer(process: process, directory: directory, stallTimeout: configuration.stallTimeout)
-        pipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-            } else {
-                transfer.received(data)
-            }
-        }
-        process.terminationHandler = { process in transfer.exited(process.terminationStatus) }
+        let command = arguments + [torrentPath]
+        let transfer = CTorrentTransfer(directory: directory, name: metainfo.name, stallTimeout: configuration.stallTimeout)
+        transfer.state.withLockedValue { $0.output.startedEmpty = startsEmpty }
         try await Blocking.run(name: "docket.ctorrent.launch") {
             try BlobFile.makeDirectory(directory)
             try BlobFile.writeAtomically(torrent, to: torrentPath, temporaryDirectory: directory)
-            try process.run()
+            // Held while spawning, so an exit reported at once finds the process recorded.
+            try transfer.process.withLockedValue { process in
+                process = try SpawnedProcess.spawn(configuration.executable, command,
+                                                   onOutput: { transfer.received($0) }, onExit: { transfer.exited($0) })
+            }
         }
         return transfer
     }
@@ -167,18 +200,18 @@ final class CTorrentTransfer: TorrentTransfer {
 
     private static func progress(_ output: CTorrentOutput) -> TransferProgress {
         TransferProgress(verifiedBytes: output.verifiedBytes, totalBytes: output.totalBytes,
-                         bytesFromPeers: output.megabytesDown << 20, bytesFromRegistry: 0,
+                         bytesFromPeers: output.bytesFromPeers, bytesFromRegistry: 0,
                          bytesUploaded: output.megabytesUp << 20, connectedPeers: output.connectedPeers,
                          isComplete: output.isComplete,
                          notice: output.trackerErrors > 0 ? "tracker unreachable, using known peers" : nil)
     }
 
-    private func exited(_ status: Int32) {
+    private func exited(_ status: SpawnedProcess.Exit) {
         try? FileManager.default.removeItem(atPath: directory)
         let (waiters, exitWaiters, message) = state.withLockedValue { state in
             state.exitStatus = status
             defer { state.waiters = []; state.exitWaiters = [] }
-            let message = "ctorrent exited with status \(status) before the download finished: \(state.lastLines.joined(separator: " / "))"
+            let message = "ctorrent \(status) before the download finished: \(state.lastLines.joined(separator: " / "))"
             return (state.output.isComplete ? [] : state.waiters, state.exitWaiters, message)
         }
         waiters.forEach { $0.resume(throwing: DocketError.torrent(message)) }
@@ -192,24 +225,9 @@ final class CTorrentTransfer: TorrentTransfer {
 
     /// Waits for completion; a download that gains nothing for `stallTimeout` is stopped and fails.
     func waitUntilComplete() async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await self.waitForCompletion() }
-            group.addTask { try await self.watchForStall() }
-            try await group.next()
-            group.cancelAll()
-        }
-    }
-
-    private func watchForStall() async throws {
-        var last = state.withLockedValue { $0.output.verifiedBytes }
-        while true {
-            try await Task.sleep(for: stallTimeout)
-            let now = state.withLockedValue { $0.output.verifiedBytes }
-            if now == last {
-                await stop()
-                throw DocketError.torrent("ctorrent received nothing for \(stallTimeout) (no reachable peers?)")
-            }
-            last = now
+        try await StallWatch.wait(for: "ctorrent download of \(name)", timeout: stallTimeout,
+                                  progress: { self.currentProgress() }, stop: { await self.stop() }) {
+            try await self.waitForCompletion()
         }
     }
 
@@ -218,7 +236,7 @@ final class CTorrentTransfer: TorrentTransfer {
             let outcome: Result<Void, Error>? = state.withLockedValue { state in
                 if state.output.isComplete { return .success(()) }
                 if let status = state.exitStatus {
-                    return .failure(DocketError.torrent("ctorrent exited with status \(status): \(state.lastLines.joined(separator: " / "))"))
+                    return .failure(DocketError.torrent("ctorrent \(status): \(state.lastLines.joined(separator: " / "))"))
                 }
                 state.waiters.append(waiter)
                 return nil
@@ -227,14 +245,16 @@ final class CTorrentTransfer: TorrentTransfer {
         }
     }
 
-    /// SIGTERM, then SIGKILL if ctorrent has not exited within three seconds.
+    /// SIGTERM (ctorrent then tells the tracker `stopped`, waiting for its answer), a second SIGTERM
+    /// after one second (ctorrent quits at once), SIGKILL after three; returns once it is reaped.
     func stop() async {
-        guard state.withLockedValue({ $0.exitStatus == nil }) else { return }
-        let pid = process.processIdentifier
-        kill(pid, SIGTERM)
+        guard state.withLockedValue({ $0.exitStatus == nil }), let process = process.withLockedValue({ $0 }) else { return }
+        process.send(SIGTERM)
         let killer = Task {
-            try await Task.sleep(for: .seconds(3))
-            kill(pid, SIGKILL)
+            try await Task.sleep(for: .seconds(1))
+            process.send(SIGTERM)
+            try await Task.sleep(for: .seconds(2))
+            process.send(SIGKILL)
         }
         await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
             let done = state.withLockedValue { state in

@@ -6,13 +6,16 @@ import Foundation
 /// renamed into the store.
 public final class DocketTorrentSeeder: TorrentSeeder {
     public let client: TorrentClient
+    /// A download that receives no byte (peers, web seed) for this long is stopped and fails.
+    public let stallTimeout: Duration
 
-    public init(client: TorrentClient) {
+    public init(client: TorrentClient, stallTimeout: Duration = .seconds(30)) {
         self.client = client
+        self.stallTimeout = stallTimeout
     }
 
-    public convenience init(configuration: TorrentClient.Configuration) throws {
-        self.init(client: try TorrentClient(configuration: configuration))
+    public convenience init(configuration: TorrentClient.Configuration, stallTimeout: Duration = .seconds(30)) throws {
+        self.init(client: try TorrentClient(configuration: configuration), stallTimeout: stallTimeout)
     }
 
     /// The port peers reach this seeder on.
@@ -41,7 +44,8 @@ public final class DocketTorrentSeeder: TorrentSeeder {
             throw DocketError.torrent("the registry sent an unreadable torrent: \(error)")
         }
         do {
-            return DocketTorrentTransfer(handle: try client.add(metainfo, path: path, seeding: seeding))
+            return DocketTorrentTransfer(handle: try client.add(metainfo, path: path, seeding: seeding),
+                                         name: metainfo.name, stallTimeout: stallTimeout)
         } catch {
             throw DocketError.torrent("cannot start torrent \(metainfo.name) at \(path): \(error)")
         }
@@ -51,9 +55,13 @@ public final class DocketTorrentSeeder: TorrentSeeder {
 /// One torrent in a `TorrentClient`.
 final class DocketTorrentTransfer: TorrentTransfer {
     let handle: TorrentHandle
+    private let name: String
+    private let stallTimeout: Duration
 
-    init(handle: TorrentHandle) {
+    init(handle: TorrentHandle, name: String, stallTimeout: Duration) {
         self.handle = handle
+        self.name = name
+        self.stallTimeout = stallTimeout
     }
 
     /// What a tracker failure means for the user: the web seed and known peers still work.
@@ -80,9 +88,16 @@ final class DocketTorrentTransfer: TorrentTransfer {
 
     func currentProgress() -> TransferProgress { Self.progress(handle.status()) }
 
+    /// Waits for every piece; a download that gains no byte for `stallTimeout` is stopped and fails.
     func waitUntilComplete() async throws {
+        let handle = self.handle
         do {
-            try await handle.waitUntilComplete()
+            try await StallWatch.wait(for: "torrent \(name)", timeout: stallTimeout,
+                                      progress: { Self.progress(handle.status()) }, stop: { handle.stop() }) {
+                try await handle.waitUntilComplete()
+            }
+        } catch let error as DocketError {
+            throw error
         } catch is CancellationError {
             throw CancellationError()
         } catch {
