@@ -67,7 +67,7 @@ extension Engine {
     func setInterested(_ peer: PeerConnection, _ interested: Bool) {
         guard peer.amInterested != interested else { return }
         peer.amInterested = interested
-        peer.send(interested ? .interested : .notInterested)
+        sendSoon(interested ? .interested : .notInterested, to: peer)
     }
 
     /// Tops up the peer's request pipeline.
@@ -106,7 +106,7 @@ extension Engine {
         if partial.requesters[blockIndex] > 0 {
             // Endgame: somebody else was asked for this block too.
             for other in torrent.peers.values where other !== peer && other.outstanding.remove(key) != nil {
-                other.send(.cancel(piece: index, begin: begin, length: block.count))
+                sendSoon(.cancel(piece: index, begin: begin, length: block.count), to: other)
                 flush(other)
             }
             partial.requesters[blockIndex] = 0
@@ -136,10 +136,11 @@ extension Engine {
             publish(torrent, force: true)
             return
         }
+        torrent.storage.startWriteback(offset: torrent.pieceOffset(index), count: data.count)
         torrent.have.insert(index)
         torrent.verifiedBytes += Int64(data.count)
         for peer in torrent.peers.values {
-            peer.send(.have(piece: index))
+            sendSoon(.have(piece: index), to: peer)
             if torrent.isComplete { setInterested(peer, false) }
         }
         if torrent.isComplete {

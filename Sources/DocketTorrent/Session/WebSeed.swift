@@ -75,7 +75,7 @@ extension Engine {
                     peer.ownedPieces.removeAll { $0 == piece }
                     for key in peer.outstanding where PeerConnection.piece(ofKey: key) == piece {
                         peer.outstanding.remove(key)
-                        peer.send(.cancel(piece: piece, begin: PeerConnection.begin(ofKey: key), length: min(PeerWire.blockSize, data.count - PeerConnection.begin(ofKey: key))))
+                        sendSoon(.cancel(piece: piece, begin: PeerConnection.begin(ofKey: key), length: min(PeerWire.blockSize, data.count - PeerConnection.begin(ofKey: key))), to: peer)
                     }
                 }
             }
