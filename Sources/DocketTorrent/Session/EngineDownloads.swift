@@ -72,9 +72,10 @@ extension Engine {
 
     /// Tops up the peer's request pipeline.
     func fillRequests(_ peer: PeerConnection) {
-        guard let torrent = peer.torrent, peer.phase == .active, !torrent.isComplete,
+        guard let torrent = peer.torrent, peer.phase == .active, !torrent.isComplete, !torrent.checking,
               peer.amInterested, !peer.peerChoking else { return }
-        while peer.outstanding.count < Self.pipelineDepth {
+        if peer.outstanding.isEmpty { peer.pipeline.idle(now: now) }
+        while peer.outstanding.count < peer.pipeline.depth {
             if let bucket = downloadBucket, bucket.tokens < Double(PeerWire.blockSize) { return }
             guard let request = torrent.nextRequest(for: peer) else { return }
             _ = downloadBucket?.take(request.length)
@@ -87,6 +88,7 @@ extension Engine {
         let key = PeerConnection.blockKey(piece: index, begin: begin)
         let requested = peer.outstanding.remove(key) != nil
         peer.lastBlockAt = now
+        if requested { peer.pipeline.received(block.count, now: now) }
         guard let partial = torrent.partials[index], begin % PeerWire.blockSize == 0 else { return }
         let blockIndex = begin / PeerWire.blockSize
         guard blockIndex < partial.blockCount, block.count == partial.blockLength(blockIndex) else {
@@ -138,12 +140,18 @@ extension Engine {
         }
         torrent.have.insert(index)
         torrent.verifiedBytes += Int64(data.count)
-        for peer in torrent.peers.values {
-            peer.send(.have(piece: index))
-            if torrent.isComplete { setInterested(peer, false) }
-        }
+        torrent.resumeDirty = true
+        for peer in torrent.peers.values { peer.send(.have(piece: index)) }
+        completeIfDone(torrent)
+    }
+
+    /// On the last piece: drops what is in flight, removes the resume file, tells the tracker.
+    func completeIfDone(_ torrent: Torrent) {
         if torrent.isComplete {
+            for peer in torrent.peers.values { setInterested(peer, false) }
             logger.info("torrent complete", ["torrent.infohash": torrent.infoHash.hex])
+            ResumeFile.remove(forDataAt: torrent.storage.path)
+            torrent.resumeDirty = false
             torrent.partials.removeAll()
             for peer in torrent.peers.values {
                 peer.outstanding.removeAll()
