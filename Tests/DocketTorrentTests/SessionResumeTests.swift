@@ -17,6 +17,19 @@ import Testing
         status.bytesFromOtherPeers + status.bytesFromRegistrySeed + status.bytesFromWebSeed
     }
 
+    /// Downloads `metainfo` to `out` from a seed of `source` in a fresh client; the final status.
+    private func downloadFromSeed(_ metainfo: Metainfo, source: String, to out: String) async throws -> TorrentStatus {
+        let seed = try TorrentClient(configuration: .testing)
+        defer { seed.shutdown() }
+        _ = try seed.add(metainfo, path: source, seeding: true)
+        let client = try TorrentClient(configuration: .testing)
+        defer { client.shutdown() }
+        let handle = try client.add(metainfo, path: out, seeding: false)
+        handle.addPeers([SessionTestSupport.loopback(seed)])
+        try await SessionTestSupport.withTimeout(30, "downloading \(out)") { try await handle.waitUntilComplete() }
+        return handle.status()
+    }
+
     /// Interrupted by a shutdown, a second client on the same path fetches only what was missing.
     @Test func restartedDownloadFetchesOnlyMissingPieces() async throws {
         let dir = try SessionTestSupport.temporaryDirectory("resume-restart")
@@ -68,15 +81,7 @@ import Testing
         try bytes.write(to: URL(fileURLWithPath: out))
         #expect(ResumeFile(infoHash: metainfo.infoHash, have: Bitfield(count: metainfo.pieceCount, allSet: true)).write(forDataAt: out))
 
-        let seed = try TorrentClient(configuration: .testing)
-        defer { seed.shutdown() }
-        _ = try seed.add(metainfo, path: source, seeding: true)
-        let client = try TorrentClient(configuration: .testing)
-        defer { client.shutdown() }
-        let handle = try client.add(metainfo, path: out, seeding: false)
-        handle.addPeers([SessionTestSupport.loopback(seed)])
-        try await SessionTestSupport.withTimeout(30, "repairing two pieces") { try await handle.waitUntilComplete() }
-        let status = handle.status()
+        let status = try await downloadFromSeed(metainfo, source: source, to: out)
         #expect(status.bytesResumed == metainfo.totalLength - 2 * Int64(Self.pieceLength))
         #expect(received(status) == 2 * Int64(Self.pieceLength))
         #expect(SessionTestSupport.filesEqual(source, out))
@@ -126,16 +131,9 @@ import Testing
             #expect(truncate(out, 400_000) == 0)
         }
         #expect(ResumeFile.claimedPieces(of: metainfo, at: out) == nil)
-        let seed = try TorrentClient(configuration: .testing)
-        defer { seed.shutdown() }
-        _ = try seed.add(metainfo, path: source, seeding: true)
-        let client = try TorrentClient(configuration: .testing)
-        defer { client.shutdown() }
-        let handle = try client.add(metainfo, path: out, seeding: false)
-        handle.addPeers([SessionTestSupport.loopback(seed)])
-        try await SessionTestSupport.withTimeout(30, "download beside a bad sidecar") { try await handle.waitUntilComplete() }
-        #expect(handle.status().bytesResumed == 0)
-        #expect(received(handle.status()) == metainfo.totalLength)
+        let status = try await downloadFromSeed(metainfo, source: source, to: out)
+        #expect(status.bytesResumed == 0)
+        #expect(received(status) == metainfo.totalLength)
         #expect(SessionTestSupport.filesEqual(source, out))
     }
 
