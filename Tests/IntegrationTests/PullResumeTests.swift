@@ -21,14 +21,19 @@ import Testing
         first.standardError = FileHandle.nullDevice
         try first.run()
         let payload = try #require(registry.resolved.manifest.layers.max { $0.size < $1.size })
-        var recorded = ResumeRecord(count: 0, set: 0)
-        for _ in 0..<600 {
-            recorded = ResumeRecord.read("\(store)/partial/\(payload.digest.hex).docket-resume")
-            if recorded.count > 0 && recorded.set * 3 >= recorded.count { break }
-            try await Task.sleep(for: .milliseconds(100))
+        // Watched from a thread of its own, so a busy cooperative pool cannot delay the kill.
+        let record = "\(store)/partial/\(payload.digest.hex).docket-resume"
+        let recorded = try await Blocking.run { () -> ResumeRecord in
+            var recorded = ResumeRecord(count: 0, set: 0)
+            for _ in 0..<3000 {
+                recorded = ResumeRecord.read(record)
+                if recorded.count > 0 && recorded.set * 3 >= recorded.count { break }
+                usleep(20_000)
+            }
+            kill(first.processIdentifier, SIGKILL)
+            first.waitUntilExit()
+            return recorded
         }
-        kill(first.processIdentifier, SIGKILL)
-        _ = try await Blocking.run { first.waitUntilExit() }
         #expect(recorded.set * 3 >= recorded.count && recorded.set < recorded.count,
                 "the first pull should be killed part-way, recorded \(recorded.set) of \(recorded.count) pieces")
         let layerBytes = registry.resolved.manifest.layers.reduce(0) { $0 + $1.size }
