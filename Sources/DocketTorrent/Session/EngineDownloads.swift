@@ -84,11 +84,29 @@ extension Engine {
         }
     }
 
+    /// The peer turned out slower than its queue: the requests past `surplusThreshold` (the last
+    /// blocks asked for) are cancelled and go back to the pool, so faster peers can fetch them
+    /// rather than wait behind it. One that arrives anyway is still accepted.
+    private func cancelSurplus(_ torrent: Torrent, _ peer: PeerConnection) {
+        let surplus = peer.outstanding.count - peer.pipeline.surplusThreshold
+        for key in peer.outstanding.sorted().suffix(surplus) {
+            peer.outstanding.remove(key)
+            let index = PeerConnection.piece(ofKey: key), begin = PeerConnection.begin(ofKey: key)
+            guard let partial = torrent.partials[index] else { continue }
+            let block = begin / PeerWire.blockSize
+            guard block < partial.blockCount else { continue }
+            if partial.requesters[block] > 0 { partial.requesters[block] -= 1 }
+            peer.send(.cancel(piece: index, begin: begin, length: partial.blockLength(block)))
+        }
+    }
+
     private func receiveBlock(_ torrent: Torrent, from peer: PeerConnection, piece index: Int, begin: Int, block: [UInt8]) {
         let key = PeerConnection.blockKey(piece: index, begin: begin)
         let requested = peer.outstanding.remove(key) != nil
         peer.lastBlockAt = now
-        if requested { peer.pipeline.received(block.count, now: now) }
+        if requested, peer.pipeline.received(block.count, now: now), peer.outstanding.count > peer.pipeline.surplusThreshold {
+            cancelSurplus(torrent, peer)
+        }
         guard let partial = torrent.partials[index], begin % PeerWire.blockSize == 0 else { return }
         let blockIndex = begin / PeerWire.blockSize
         guard blockIndex < partial.blockCount, block.count == partial.blockLength(blockIndex) else {

@@ -36,17 +36,24 @@ struct RequestPipeline: Equatable {
         return Int(min(Double(maximum), max(Double(minimum), blocks)))
     }
 
-    /// A block of `bytes` arrived; re-measures once a window has passed.
-    mutating func received(_ bytes: Int, now: Double) {
+    /// Requests beyond this many are surplus (the depth fell since they were sent): the engine
+    /// cancels them so other peers can fetch those blocks. Twice the depth, so that the rate's
+    /// ordinary ups and downs cancel nothing.
+    var surplusThreshold: Int { 2 * depth }
+
+    /// A block of `bytes` arrived; re-measures once a window has passed. True when it re-measured.
+    @discardableResult
+    mutating func received(_ bytes: Int, now: Double) -> Bool {
         windowBytes += bytes
         let elapsed = now - windowStart
-        guard elapsed >= Self.window else { return }
+        guard elapsed >= Self.window else { return false }
         let sample = Double(windowBytes) / elapsed
         let smoothed = rate.map { ($0 + sample) / 2 } ?? sample
         rate = smoothed
         depth = Self.depth(forRate: smoothed)
         windowStart = now
         windowBytes = 0
+        return true
     }
 
     /// Nothing was outstanding (choked, nothing to ask for): the time until the next request does
