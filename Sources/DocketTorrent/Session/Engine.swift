@@ -7,10 +7,6 @@ import Glibc
 /// The event loop of one `TorrentClient`: epoll over the listening socket, peer sockets and an
 /// eventfd for commands. Everything here runs on the loop's own thread.
 final class Engine {
-    /// Block requests outstanding per peer. Deep pipelines queue seconds of data behind a slow or
-    /// shared link, so a piece finishes (and can be passed on) late: swarm lab N = 8, 64 -> 16 took
-    /// the last host from 1.29 to 1.25 x T_min; loopback 1 -> 1 is not slower (514 MB/s).
-    static let pipelineDepth = 16
     static let unchokeSlots = 8
     static let maxQueuedUploads = 1024
     static let sendBufferHighWater = 512 * 1024
@@ -136,6 +132,8 @@ final class Engine {
             }
         case .webSeedResult(let hash, let piece, let result):
             if let torrent = torrents[hash] { webSeedFinished(torrent, piece: piece, result: result) }
+        case .resumeChecked(let hash, let shared, let verified):
+            if let torrent = torrents[hash], torrent.shared === shared { resumeChecked(torrent, verified) }
         case .shutdown:
             running = false
         case .inspect(let hash, let body):
@@ -154,6 +152,7 @@ final class Engine {
             closeConnection(connection, reason: "torrent stopped")
         }
         torrents[torrent.infoHash] = nil
+        saveResume(torrent)
         torrent.announcer?.stop()
         torrent.storage.close()
         torrent.shared.publish(torrent.status)
