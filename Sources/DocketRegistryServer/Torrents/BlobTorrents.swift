@@ -101,18 +101,27 @@ final class BlobTorrents: Sendable {
         }
     }
 
-    /// Makes and seeds the torrents of every stored blob (at start), then writes the whitelist once.
+    /// Makes the torrents of every stored blob (at start), writes the whitelist once, then seeds
+    /// them: the seeder's first announces to a whitelisting tracker find its hashes listed.
     /// - Throws: `TrackerWhitelistError` when the whitelist cannot be written or the tracker not
-    ///   signalled; a blob that cannot be seeded is logged and skipped.
+    ///   signalled; a blob whose torrent cannot be made or seeded is logged and skipped.
     func seedAll(_ blobs: [(Digest, Int64)]) throws {
+        var made: [(Digest, Int64)] = []
         for (digest, size) in blobs {
+            do {
+                if try metainfo(for: digest, size: size) != nil { made.append((digest, size)) }
+            } catch {
+                logger.warning("cannot make the torrent of a stored blob", ["blob.digest": digest.description, "error": "\(error)"])
+            }
+        }
+        try publishWhitelist()
+        for (digest, size) in made {
             do {
                 try seed(digest, size: size, publish: false)
             } catch {
                 logger.warning("cannot seed stored blob", ["blob.digest": digest.description, "error": "\(error)"])
             }
         }
-        try publishWhitelist()
     }
 
     /// Writes the whitelist when the set of torrents changed since the last write, then signals
