@@ -4,6 +4,8 @@ import Foundation
 // docket-bench: measurements the README quotes. Not a test: numbers, not assertions.
 //   docket-bench create FILE [--runs N]     torrent creation (SHA-1 over both cores), MB/s
 //   docket-bench transfer FILE [--runs N]   one seeder -> one leecher on loopback, MB/s and CPU s/GB
+//       [--upload-limit B/s]                 the seeder's upload limit
+//       [--slow-seeder B/s]                  a second seeder limited to B/s beside it (a slow peer)
 // bench/run.sh runs these beside mktorrent and aria2c in the same run.
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -14,6 +16,7 @@ guard arguments.count >= 2 else {
 let mode = arguments[0]
 let file = arguments[1]
 let runs = arguments.firstIndex(of: "--runs").flatMap { Int(arguments[$0 + 1]) } ?? 3
+func option(_ name: String) -> Int64? { arguments.firstIndex(of: name).flatMap { Int64(arguments[$0 + 1]) } }
 let size = (try FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.int64Value ?? 0
 let megabytes = Double(size) / 1_000_000
 
@@ -48,9 +51,20 @@ case "create":
     }
 case "transfer":
     let metainfo = try Metainfo.create(fileAt: file, name: "bench", isPrivate: true, announce: nil, urlList: [], threads: 2)
-    let seeder = try TorrentClient(configuration: .testing)
+    var limited = TorrentClient.Configuration.testing
+    limited.uploadRateLimit = option("--upload-limit")
+    let seeder = try TorrentClient(configuration: limited)
     defer { seeder.shutdown() }
     let seed = try seeder.add(metainfo, path: file, seeding: true)
+    var seeders = [seeder]
+    if let slow = option("--slow-seeder") {
+        var configuration = TorrentClient.Configuration.testing
+        configuration.uploadRateLimit = slow
+        let slowSeeder = try TorrentClient(configuration: configuration)
+        _ = try slowSeeder.add(metainfo, path: file, seeding: true)
+        seeders.append(slowSeeder)
+    }
+    defer { seeders.dropFirst().forEach { $0.shutdown() } }
     let directory = NSTemporaryDirectory() + "docket-bench-\(getpid())"
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -60,7 +74,7 @@ case "transfer":
         let leecher = try TorrentClient(configuration: .testing)
         defer { leecher.shutdown() }
         let handle = try leecher.add(metainfo, path: target, seeding: false)
-        handle.addPeers([PeerAddress(host: "127.0.0.1", port: seeder.listenPort)])
+        handle.addPeers(seeders.map { PeerAddress(host: "127.0.0.1", port: $0.listenPort) })
         try await handle.waitUntilComplete()
     }
     _ = seed

@@ -7,7 +7,6 @@ import Glibc
 /// The event loop of one `TorrentClient`: epoll over the listening socket, peer sockets and an
 /// eventfd for commands. Everything here runs on the loop's own thread.
 final class Engine {
-    static let pipelineDepth = 64
     static let unchokeSlots = 8
     static let maxQueuedUploads = 1024
     static let sendBufferHighWater = 512 * 1024
@@ -127,6 +126,8 @@ final class Engine {
             }
         case .webSeedResult(let hash, let piece, let result):
             if let torrent = torrents[hash] { webSeedFinished(torrent, piece: piece, result: result) }
+        case .resumeChecked(let hash, let shared, let verified):
+            if let torrent = torrents[hash], torrent.shared === shared { resumeChecked(torrent, verified) }
         case .shutdown:
             running = false
         case .inspect(let hash, let body):
@@ -145,6 +146,7 @@ final class Engine {
             closeConnection(connection, reason: "torrent stopped")
         }
         torrents[torrent.infoHash] = nil
+        saveResume(torrent)
         torrent.announcer?.stop()
         torrent.storage.close()
         torrent.shared.publish(torrent.status)
