@@ -104,11 +104,9 @@ final class Engine {
             let torrent = Torrent(setup: setup, now: now)
             torrents[torrent.infoHash] = torrent
             publish(torrent, force: true)
-            let urls = ([setup.metainfo.announce].compactMap { $0 } + setup.metainfo.announceList.flatMap { $0 })
-            var unique: [String] = []
-            for url in urls where !unique.contains(url) && (url.hasPrefix("http://") || url.hasPrefix("https://")) { unique.append(url) }
-            if !unique.isEmpty {
-                let announcer = TrackerAnnouncer(urls: unique, infoHash: torrent.infoHash, peerID: configuration.peerID,
+            let tiers = TrackerTiers(announce: setup.metainfo.announce, announceList: setup.metainfo.announceList)
+            if !tiers.isEmpty {
+                let announcer = TrackerAnnouncer(tiers: tiers, infoHash: torrent.infoHash, peerID: configuration.peerID,
                                                  port: listenPort, shared: torrent.shared, channel: channel, http: http, logger: logger)
                 torrent.announcer = announcer
                 announcer.start()
