@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
   libssl-dev libcurl4-openssl-dev libmicrohttpd-dev libsqlite3-dev zlib1g-dev pkg-config
   docker.io docker-registry aria2 mktorrent ctorrent opentracker transmission-cli python3-libtorrent
-  umoci skopeo podman busybox-static iproute2 curl wrk gnuplot-nox
+  umoci skopeo podman busybox-static iproute2 nftables curl wrk gnuplot-nox
 )
 missing=()
 for p in "${packages[@]}"; do

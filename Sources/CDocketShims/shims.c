@@ -1,4 +1,6 @@
+#define _GNU_SOURCE
 #include "CDocketShims.h"
+#include <fcntl.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -91,3 +93,7 @@ int docket_epoll_wait(int epfd, int32_t *fds, uint32_t *events, int max_events, 
 }
 
 int docket_eventfd(unsigned int initial) { return eventfd(initial, EFD_NONBLOCK | EFD_CLOEXEC); }
+
+int docket_start_writeback(int fd, int64_t offset, int64_t count) {
+    return sync_file_range(fd, offset, count, SYNC_FILE_RANGE_WRITE);
+}

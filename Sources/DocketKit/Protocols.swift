@@ -28,10 +28,14 @@ public struct BlobWrite: Sendable, Hashable {
     public var digest: Digest
     /// Temporary file to fill; it becomes visible under `digest` only on commit.
     public var path: String
+    /// From `beginResumableWrite`: `path` may already hold bytes of an earlier attempt, and
+    /// `cancel` keeps them for the next one.
+    public var isResumable: Bool
 
-    public init(digest: Digest, path: String) {
+    public init(digest: Digest, path: String, isResumable: Bool = false) {
         self.digest = digest
         self.path = path
+        self.isResumable = isResumable
     }
 }
 
@@ -45,10 +49,24 @@ public protocol ImageStore: Sendable {
     /// Verifies the sha256 of the written bytes against the digest and makes the blob visible.
     /// Throws `DocketError.digestMismatch` (and removes the temp file) when they differ.
     func commit(_ write: BlobWrite) async throws
+    /// Abandons a write: a plain write's file is removed; a resumable one keeps its bytes (and any
+    /// `<path>.*` companions, such as a torrent resume file) for the next `beginResumableWrite`.
     func cancel(_ write: BlobWrite) async
+    /// Starts writing a blob at a place that survives an interrupted pull: the same digest gets the
+    /// same file back, with what an earlier attempt wrote, so a downloader that checks what it finds
+    /// (the torrent engine) resumes. Exclusive: while a write holds it, another caller gets a plain
+    /// `beginWrite`. Commit still verifies the sha256 and removes the file and its companions.
+    func beginResumableWrite(_ digest: Digest) async throws -> BlobWrite
     /// Records a manifest under its digest and the reference's tag.
     func putManifest(_ bytes: Data, for reference: ImageReference) async throws -> Digest
     func manifest(for reference: ImageReference) async throws -> Data?
+}
+
+extension ImageStore {
+    /// Stores without a resumable place start a plain write.
+    public func beginResumableWrite(_ digest: Digest) async throws -> BlobWrite {
+        try await beginWrite(digest)
+    }
 }
 
 /// Progress of one torrent transfer.
@@ -64,9 +82,12 @@ public struct TransferProgress: Sendable, Hashable {
     public var isComplete: Bool
     /// A human-readable note, e.g. "tracker unreachable, using web seed".
     public var notice: String?
+    /// Verified bytes an earlier, interrupted attempt left on disk (received from nobody this time).
+    public var bytesResumed: Int64
 
     public init(verifiedBytes: Int64 = 0, totalBytes: Int64 = 0, bytesFromPeers: Int64 = 0, bytesFromRegistry: Int64 = 0,
-                bytesUploaded: Int64 = 0, connectedPeers: Int = 0, isComplete: Bool = false, notice: String? = nil) {
+                bytesUploaded: Int64 = 0, connectedPeers: Int = 0, isComplete: Bool = false, notice: String? = nil,
+                bytesResumed: Int64 = 0) {
         self.verifiedBytes = verifiedBytes
         self.totalBytes = totalBytes
         self.bytesFromPeers = bytesFromPeers
@@ -75,6 +96,7 @@ public struct TransferProgress: Sendable, Hashable {
         self.connectedPeers = connectedPeers
         self.isComplete = isComplete
         self.notice = notice
+        self.bytesResumed = bytesResumed
     }
 }
 

@@ -14,8 +14,12 @@ public final class RegistryServer: Sendable {
         public var bindAddress: String
         /// HTTP port; 0 picks a free one (see `RegistryServer.port`).
         public var port: UInt16
-        /// Announce URL put in torrents instead of this registry's own `/announce`.
+        /// Announce URL put in torrents instead of this registry's own `/announce`; the
+        /// registry's seeder announces there too.
         public var externalTracker: String?
+        /// The external tracker's whitelist file (opentracker in whitelist mode), rewritten with
+        /// every served torrent's info-hash at start and whenever torrents are added; nil for none.
+        public var trackerWhitelist: TrackerWhitelist?
         /// Blobs smaller than this (bytes) get no torrent and go over plain HTTP.
         public var smallBlobThreshold: Int64
         /// Upload limit of the registry's seeder in bytes per second; nil for none.
@@ -82,6 +86,7 @@ public final class RegistryServer: Sendable {
     public func start() throws {
         let config = configuration
         let logger = config.logger
+        try config.trackerWhitelist?.check()
         let store = try BlobStore(root: config.dataDirectory)
         store.clearTemporaryFiles()
         let metadata = try RegistryMetadata(path: config.dataDirectory + "/registry.sqlite")
@@ -89,7 +94,8 @@ public final class RegistryServer: Sendable {
             ? try EngineSeeder(bindAddress: config.bindAddress, uploadRateLimit: config.seederUploadLimit, logger: logger)
             : nil
         let torrents = try BlobTorrents(directory: config.dataDirectory + "/torrents", threshold: config.smallBlobThreshold,
-                                        store: store, seeder: seeder, logger: logger)
+                                        store: store, seeder: seeder, externalTracker: config.externalTracker,
+                                        whitelist: config.trackerWhitelist, logger: logger)
         let uploads = try UploadSessions(directory: config.dataDirectory + "/uploads", timeout: config.uploadSessionTimeout)
         uploads.clear()   // sessions live in memory: a restart ends them
         let router = RegistryRouter(store: store, metadata: metadata, torrents: torrents,
@@ -110,12 +116,11 @@ public final class RegistryServer: Sendable {
         }
         let sweeper = UploadSweeper(sessions: uploads, interval: min(60, max(1, config.uploadSessionTimeout / 4)), logger: logger)
         running.withLockedValue { $0 = Running(http: http, torrents: torrents, store: store, sweeper: sweeper) }
-        for (digest, size) in try metadata.allBlobs() {
-            do {
-                try torrents.seed(digest, size: size)
-            } catch {
-                logger.warning("cannot seed stored blob", ["blob.digest": digest.description, "error": "\(error)"])
-            }
+        do {
+            try torrents.seedAll(try metadata.allBlobs())
+        } catch {
+            stop()
+            throw error
         }
     }
 

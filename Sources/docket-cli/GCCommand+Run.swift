@@ -5,9 +5,9 @@ import Foundation
 
 extension GCCommand {
     func run() async throws {
-        let (directory, dryRun) = (dataDirectory, self.dryRun)
+        let (directory, dryRun, whitelist) = (dataDirectory, self.dryRun, trackerWhitelist?.whitelist)
         let report = try await Blocking.run(name: "docket.gc") {
-            try GarbageCollector.collect(dataDirectory: directory, dryRun: dryRun)
+            try GarbageCollector.collect(dataDirectory: directory, dryRun: dryRun, whitelist: whitelist)
         }
         if json {
             let encoder = JSONEncoder()

@@ -149,7 +149,7 @@ final class PullProgressView: Sendable {
             object = ["event": "pulled", "reference": summary.reference, "digest": summary.manifestDigest.description,
                       "layers": summary.layerCount, "totalBytes": summary.totalBytes, "bytesFromRegistry": summary.bytesFromRegistry,
                       "bytesFromPeers": summary.bytesFromPeers, "bytesAlreadyStored": summary.bytesAlreadyStored,
-                      "seconds": summary.seconds]
+                      "bytesResumed": summary.bytesResumed, "seconds": summary.seconds]
         case .deployed:
             object = ["event": "deployed"]
         case .seeding(let layers, let seconds):

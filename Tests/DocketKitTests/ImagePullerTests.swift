@@ -134,7 +134,20 @@ import Testing
         #expect(await store.contains(digestB) == false)
         #expect(try await store.manifest(for: image.reference) == nil)
         #expect(seeder.liveTransfers == 0)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: store.scratchDirectory).isEmpty)
+        #expect(Self.files(under: store.scratchDirectory).isEmpty)
+    }
+
+    /// Regular files below `directory`, relative to it.
+    static func files(under directory: String) -> [String] {
+        let enumerator = FileManager.default.enumerator(atPath: directory)
+        var found: [String] = []
+        while let entry = enumerator?.nextObject() as? String {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: directory + "/" + entry, isDirectory: &isDirectory), !isDirectory.boolValue {
+                found.append(entry)
+            }
+        }
+        return found.sorted()
     }
 
     @Test func failedTorrentFallsBackToHTTPWithANotice() async throws {
@@ -152,6 +165,8 @@ import Testing
         #expect(registry.httpDownloads.contains(digestA))
         #expect(recorder.notices.count == 1)
         #expect(recorder.notices.first?.contains("fetching it over HTTP") == true)
+        // The torrent's partial download went once the layer was stored over HTTP.
+        #expect(Self.files(under: store.scratchDirectory).isEmpty)
     }
 
     @Test func cancellingMidDownloadStopsCleanlyAndStoresNothing() async throws {
@@ -175,7 +190,8 @@ import Testing
         #expect(await store.contains(digestA) == false)
         #expect(try await store.manifest(for: image.reference) == nil)
         #expect(seeder.liveTransfers == 0)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: store.scratchDirectory).isEmpty)
+        // Only the layer's partial download (and its lock file) stays, for the next pull to resume.
+        #expect(Self.files(under: store.scratchDirectory) == ["partial/\(digestA.hex)", "partial/\(digestA.hex).lock"])
     }
 
     @Test func unknownImageIsImageNotFound() async throws {

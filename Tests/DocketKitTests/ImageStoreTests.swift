@@ -95,6 +95,90 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
     }
 
     @Test(arguments: StoreKind.allCases)
+    func resumableWriteKeepsItsBytesUntilCommitted(_ kind: StoreKind) async throws {
+        let (store, cleanup) = kind.make()
+        defer { cleanup() }
+        let first = try await store.beginResumableWrite(digest)
+        #expect(first.isResumable)
+        let half = bytes.prefix(bytes.count / 2)
+        try half.write(to: URL(fileURLWithPath: first.path))
+        try Data("resume".utf8).write(to: URL(fileURLWithPath: first.path + ".docket-resume"))
+        await store.cancel(first)
+        // The next attempt gets the same file with what the first one wrote.
+        let second = try await store.beginResumableWrite(digest)
+        #expect(second == first)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: second.path)) == half)
+        try bytes.write(to: URL(fileURLWithPath: second.path))
+        try await store.commit(second)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: try #require(await store.path(of: digest)))) == bytes)
+        #expect(!FileManager.default.fileExists(atPath: second.path))
+        #expect(!FileManager.default.fileExists(atPath: second.path + ".docket-resume"))
+        #expect(!FileManager.default.fileExists(atPath: second.path + ".lock"))
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func heldResumableWriteSendsOthersToAPlainWrite(_ kind: StoreKind) async throws {
+        let (store, cleanup) = kind.make()
+        defer { cleanup() }
+        let holder = try await store.beginResumableWrite(digest)
+        let other = try await store.beginResumableWrite(digest)
+        #expect(!other.isResumable)
+        #expect(other.path != holder.path)
+        try bytes.write(to: URL(fileURLWithPath: other.path))
+        try await store.commit(other)
+        #expect(await store.contains(digest))
+        await store.cancel(holder)
+        let again = try await store.beginResumableWrite(digest)
+        #expect(again.isResumable)
+        await store.cancel(again)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func wrongResumableBytesAreThrownAway(_ kind: StoreKind) async throws {
+        let (store, cleanup) = kind.make()
+        defer { cleanup() }
+        let write = try await store.beginResumableWrite(digest)
+        try Data("not the layer".utf8).write(to: URL(fileURLWithPath: write.path))
+        try Data("resume".utf8).write(to: URL(fileURLWithPath: write.path + ".docket-resume"))
+        await #expect(throws: DocketError.self) { try await store.commit(write) }
+        #expect(!FileManager.default.fileExists(atPath: write.path + ".docket-resume"))
+        let fresh = try await store.beginResumableWrite(digest)
+        #expect(fresh.isResumable)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: fresh.path)).isEmpty)
+        await store.cancel(fresh)
+    }
+
+    /// Another process holding the partial's lock (util-linux `flock`) sends this one to `tmp/`.
+    @Test func fileStorePartialIsExclusiveAcrossProcesses() async throws {
+        let root = (NSTemporaryDirectory() as NSString).appendingPathComponent("docket-partial-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: "\(root)/partial", withIntermediateDirectories: true)
+        let marker = "\(root)/locked"
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
+        holder.arguments = ["-o", "\(root)/partial/\(digest.hex).lock", "sh", "-c", "touch \(marker); sleep 30"]
+        try holder.run()
+        // SIGKILL: the test runner's signal mask may leave SIGTERM blocked in children.
+        defer { if holder.isRunning { kill(holder.processIdentifier, SIGKILL) } }
+        for _ in 0..<100 where !FileManager.default.fileExists(atPath: marker) { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(FileManager.default.fileExists(atPath: marker))
+        let store = FileImageStore(root: root)
+        let write = try await store.beginResumableWrite(digest)
+        #expect(!write.isResumable)
+        #expect(write.path.hasPrefix("\(root)/tmp/"))
+        await store.cancel(write)
+        kill(holder.processIdentifier, SIGKILL)
+        var resumable = false
+        for _ in 0..<100 where !resumable {
+            let attempt = try await store.beginResumableWrite(digest)
+            resumable = attempt.isResumable
+            await store.cancel(attempt)
+            if !resumable { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(resumable)
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func manifestsByTagAndDigest(_ kind: StoreKind) async throws {
         let (store, cleanup) = kind.make()
         defer { cleanup() }
@@ -127,6 +211,9 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
         try await store.commit(write)
         #expect(FileManager.default.fileExists(atPath: "\(root)/blobs/sha256/\(digest.hex)"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: "\(root)/tmp").isEmpty)
+        let partial = try await store.beginResumableWrite(Digest.sha256(of: Data("partial".utf8)))
+        #expect(partial.path == "\(root)/partial/\(Digest.sha256(of: Data("partial".utf8)).hex)")
+        await store.cancel(partial)
         let manifestDigest = try await store.putManifest(Data("{}".utf8), for: ImageReference(parsing: "team/app:1.0"))
         #expect(FileManager.default.fileExists(atPath: "\(root)/manifests/sha256/\(manifestDigest.hex)"))
         let tag = try String(contentsOfFile: "\(root)/tags/team/app/1.0", encoding: .utf8)

@@ -1,4 +1,5 @@
 @testable import DocketTorrent
+import Foundation
 import Testing
 
 @Suite struct TrackerAnnounceResponseTests {
@@ -35,6 +36,32 @@ import Testing
         #expect(response.peers.map(\.description) == ["1.2.3.4:1000", "5.6.7.8:2000", "[fe80::1]:3000"])
         #expect(response.minInterval == nil)
         #expect(response.warning == nil)
+    }
+
+    /// An IPv4-mapped IPv6 string from a dictionary list, in any spelling, is the IPv4 peer: it is
+    /// dialled over IPv4 and sent on as 6 compact bytes.
+    @Test func mappedIPv6PeerBecomesIPv4() throws {
+        let response = try parse([
+            "interval": 30,
+            "peers": [
+                ["ip": "::ffff:10.1.2.3", "port": 6881],
+                ["ip": "::FFFF:10.1.2.4", "port": 6882],
+                ["ip": "0:0:0:0:0:ffff:a01:205", "port": 6883],
+            ],
+        ])
+        #expect(response.peers.map(\.host) == ["10.1.2.3", "10.1.2.4", "10.1.2.5"])
+        #expect(response.peers.allSatisfy { !$0.isIPv6 && $0.addressBytes.count == 4 })
+        #expect(response.peers[0].compact == [10, 1, 2, 3, 0x1A, 0xE1])
+        #expect(response.peers[0] == PeerAddress(host: "10.1.2.3", port: 6881))
+        #expect(try Sockets.sockaddrStorage(for: response.peers[0]).ss_family == sa_family_t(AF_INET))
+    }
+
+    /// A mapped address inside compact `peers6` is the IPv4 peer too.
+    @Test func mappedAddressInCompactPeers6BecomesIPv4() throws {
+        let mapped: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 1, 2, 3, 0x1A, 0xE1]
+        let response = try parse(["interval": 30, "peers6": .bytes(mapped)])
+        #expect(response.peers == [PeerAddress(host: "10.1.2.3", port: 6881)])
+        #expect(response.peers.first?.isIPv6 == false)
     }
 
     @Test func failureReasonAlwaysThrows() {

@@ -42,6 +42,7 @@ OUT = os.path.abspath(ENV.get("SWARM_OUT", os.path.join(REPO, ".build/swarm")))
 CLI = ENV.get("DOCKET_CLI", "")
 IMAGE = ENV.get("SWARM_IMAGE", "")  # reuse an archive from scripts/make-image.sh
 KEEP = ENV.get("SWARM_KEEP", "") == "1"  # keep the work directory (logs) after the run
+TIMELINE = ENV.get("SWARM_TIMELINE", "") == "1"  # docket hosts report JSON progress; timelines go to SWARM_OUT
 TIMEOUT = ENV.get("SWARM_TIMEOUT", "")  # seconds per scenario run (default max(60, 25 x T_min))
 
 REG_IP = f"{SUBNET}.1"
@@ -134,6 +135,10 @@ def build_network(hosts):
     run(["ip", "netns", "add", switch])
     run(["ip", "-n", switch, "link", "add", "br0", "type", "bridge"])
     run(["ip", "-n", switch, "link", "set", "br0", "up"])
+    # Bridged frames skip iptables in the switch (br_netfilter, loaded by Docker, would otherwise
+    # run every frame through the firewall: CPU every system pays, nothing the lab needs).
+    for table in ("iptables", "ip6tables", "arptables"):
+        run(["sysctl", "-q", "-w", f"net.bridge.bridge-nf-call-{table}=0"], ns=switch, check=False)
     for host, ip in [("reg", REG_IP)] + [(f"h{i}", host_ip(i)) for i in range(1, hosts + 1)]:
         ns = ns_name(host)
         port = f"{PREFIX}-{host}"
@@ -240,6 +245,7 @@ class Host:
         self.index, self.process, self.t0 = index, process, t0
         self.done_at = None
         self.lines = []
+        self.timeline = []  # (seconds since start, stdout line), written to the host's directory
         if marker:
             threading.Thread(target=self._read, args=(marker,), daemon=True).start()
         else:
@@ -249,7 +255,8 @@ class Host:
         for raw in self.process.stdout:
             line = raw.decode(errors="replace").rstrip()
             self.lines.append(line)
-            if self.done_at is None and re.match(marker, line):
+            self.timeline.append((time.time() - self.t0, line))
+            if self.done_at is None and re.search(marker, line):
                 self.done_at = time.time()
 
     def _poll(self, path, count):
@@ -296,6 +303,11 @@ def run_hosts(system, n, start_host, bound, check, servers):
         if not ok:
             log(f"{system} N={n}: host h{h.index} did not finish with a verified image "
                 f"(exit {h.process.poll()}): {' | '.join(h.lines[-3:])}")
+    if TIMELINE:
+        with open(os.path.join(OUT, f"timeline-{system}-n{n}.txt"), "w") as f:
+            for h in hosts:
+                for t, line in h.timeline:
+                    f.write(f"h{h.index} {t:8.3f} {line}\n")
     times = [h.seconds for h in hosts]
     last = max(times) if all(t is not None for t in times) else None
     return {"system": system, "n": n, "verified": int(all(oks)), "t_last": last,
@@ -316,7 +328,10 @@ def docket_scenario(system, n, bound, blobs, p2p, server):
         d = host_dir(system, n, i)
         args = [CLI, "pull", IMAGE_REF, "--registry", url, "--store", f"{d}/store", "--output", f"{d}/image.tar"]
         args += ["--seed-time", "600"] if p2p else ["--no-p2p", "--seed-time", "0"]
-        return Host(i, spawn(args, ns_name(f"h{i}"), f"{d}/log", stdout_pipe=True), t0, marker=r"^pulled ")
+        if TIMELINE:
+            args += ["--json"]
+        marker = r'"event" ?: ?"pulled"' if TIMELINE else r"^pulled "
+        return Host(i, spawn(args, ns_name(f"h{i}"), f"{d}/log", stdout_pipe=True), t0, marker=marker)
 
     def check(i):
         return verified(f"{host_dir(system, n, i)}/store/blobs/sha256", blobs)

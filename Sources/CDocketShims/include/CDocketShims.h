@@ -55,4 +55,8 @@ int docket_epoll_wait(int epfd, int32_t *fds, uint32_t *events, int max_events, 
 // A non-blocking, close-on-exec eventfd.
 int docket_eventfd(unsigned int initial);
 
+// Starts writing the dirty pages of `fd` in [offset, offset+count) to disk without waiting for it
+// (sync_file_range with SYNC_FILE_RANGE_WRITE, which needs _GNU_SOURCE); 0 or -1 and errno.
+int docket_start_writeback(int fd, int64_t offset, int64_t count);
+
 #endif

@@ -78,14 +78,20 @@ package struct ServeCommand: DocketCommand {
             .option("--port", "N", "TCP port for HTTP and the tracker (default: 5000)."),
             .option("--bind", "ADDRESS", "IPv4 address to listen on (default: 0.0.0.0)."),
             .option("--tracker", "URL", "Announce URL to put in torrents instead of the built-in tracker."),
+        ] + TrackerWhitelistOptions.specs + [
             CommandDefaults.rateOption("--upload-limit", "the seeder's BitTorrent upload"),
         ],
-        discussion: "Stops cleanly on SIGINT or SIGTERM.")
+        discussion: """
+            Stops cleanly on SIGINT or SIGTERM.
+            With --tracker pointing at opentracker in whitelist mode, --tracker-whitelist keeps its whitelist file \
+            current (written at start and whenever torrents are added) and --tracker-pid/--tracker-pidfile make it reload.
+            """)
 
     package var dataDirectory: String
     package var port: UInt16
     package var bindAddress: String
     package var trackerURL: String?
+    package var trackerWhitelist: TrackerWhitelistOptions?
     package var uploadLimit: Int64?
 
     package init(_ arguments: ParsedArguments, environment: [String: String]) throws {
@@ -102,6 +108,10 @@ package struct ServeCommand: DocketCommand {
         trackerURL = arguments.value("--tracker")
         if let trackerURL, !(trackerURL.hasPrefix("http://") || trackerURL.hasPrefix("https://")) {
             throw spec.usageError("--tracker must be an http:// or https:// URL, not '\(trackerURL)'")
+        }
+        trackerWhitelist = try TrackerWhitelistOptions.parse(arguments, for: spec)
+        if trackerWhitelist != nil && trackerURL == nil {
+            throw spec.usageError("--tracker-whitelist needs --tracker URL: the built-in tracker has no whitelist")
         }
     }
 }

@@ -83,6 +83,7 @@ public struct ImagePuller: Sendable {
             bytesFromRegistry: outcomes.reduce(0) { $0 + $1.fromRegistry },
             bytesFromPeers: outcomes.reduce(0) { $0 + $1.fromPeers },
             bytesAlreadyStored: outcomes.filter(\.skipped).reduce(0) { $0 + $1.size },
+            bytesResumed: outcomes.reduce(0) { $0 + $1.resumed },
             seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         events(.pulled(summary))
         return Result(image: PulledImage(resolved: resolved, store: store), summary: summary,
@@ -95,6 +96,8 @@ public struct ImagePuller: Sendable {
         var size: Int64
         var fromRegistry: Int64 = 0
         var fromPeers: Int64 = 0
+        /// Verified bytes an interrupted earlier pull left in the store's partial file.
+        var resumed: Int64 = 0
         var skipped = false
     }
 
@@ -151,7 +154,8 @@ public struct ImagePuller: Sendable {
     private func fetchOverBitTorrent(_ layer: Descriptor, torrent: Data, seeder: any TorrentSeeder,
                                      events: @escaping @Sendable (PullEvent) -> Void) async throws -> (LayerOutcome, (any TorrentTransfer)?) {
         let digest = layer.digest
-        let write = try await store.beginWrite(digest)
+        // A partial file an interrupted pull left is carried on: the engine re-hashes what it finds.
+        let write = try await store.beginResumableWrite(digest)
         events(.layerStarted(digest, size: layer.size, source: .peerToPeer))
         let transfer: any TorrentTransfer
         do {
@@ -175,9 +179,10 @@ public struct ImagePuller: Sendable {
             await store.cancel(write)
             throw error
         }
-        // Whatever the engine did not attribute (e.g. pieces already on disk) counts as from the registry.
-        let fromPeers = min(final.bytesFromPeers, layer.size)
-        let outcome = LayerOutcome(size: layer.size, fromRegistry: layer.size - fromPeers, fromPeers: fromPeers)
+        // Whatever the engine did not attribute to peers or to a resumed partial counts as from the registry.
+        let resumed = min(final.bytesResumed, layer.size)
+        let fromPeers = min(final.bytesFromPeers, layer.size - resumed)
+        let outcome = LayerOutcome(size: layer.size, fromRegistry: layer.size - resumed - fromPeers, fromPeers: fromPeers, resumed: resumed)
         events(.layerDone(digest, size: layer.size, fromRegistry: outcome.fromRegistry, fromPeers: outcome.fromPeers))
         if seeder.continuesSeedingAfterRename { return (outcome, transfer) }
         await transfer.stop()

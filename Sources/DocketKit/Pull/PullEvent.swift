@@ -42,10 +42,12 @@ public struct PullSummary: Sendable, Hashable, Codable {
     public var bytesFromPeers: Int64
     /// Bytes that were already in the store.
     public var bytesAlreadyStored: Int64
+    /// Bytes an interrupted earlier pull had downloaded and verified (partial layers carried on).
+    public var bytesResumed: Int64
     public var seconds: Double
 
     public init(reference: String, manifestDigest: Digest, layerCount: Int, totalBytes: Int64, bytesFromRegistry: Int64,
-                bytesFromPeers: Int64, bytesAlreadyStored: Int64, seconds: Double) {
+                bytesFromPeers: Int64, bytesAlreadyStored: Int64, bytesResumed: Int64 = 0, seconds: Double) {
         self.reference = reference
         self.manifestDigest = manifestDigest
         self.layerCount = layerCount
@@ -53,6 +55,7 @@ public struct PullSummary: Sendable, Hashable, Codable {
         self.bytesFromRegistry = bytesFromRegistry
         self.bytesFromPeers = bytesFromPeers
         self.bytesAlreadyStored = bytesAlreadyStored
+        self.bytesResumed = bytesResumed
         self.seconds = seconds
     }
 
@@ -62,6 +65,7 @@ public struct PullSummary: Sendable, Hashable, Codable {
             + "\(ByteFormat.megabytes(totalBytes)) in \(String(format: "%.1f", seconds)) s: "
             + "\(ByteFormat.megabytes(bytesFromRegistry)) from registry, \(ByteFormat.megabytes(bytesFromPeers)) from peers"
         if bytesAlreadyStored > 0 { text += ", \(ByteFormat.megabytes(bytesAlreadyStored)) already stored" }
+        if bytesResumed > 0 { text += ", \(ByteFormat.megabytes(bytesResumed)) resumed from an interrupted pull" }
         return text
     }
 }

@@ -72,7 +72,8 @@ final class DocketTorrentTransfer: TorrentTransfer {
                          bytesFromPeers: status.bytesFromOtherPeers,
                          bytesFromRegistry: status.bytesFromRegistrySeed + status.bytesFromWebSeed,
                          bytesUploaded: status.bytesUploaded, connectedPeers: status.connectedPeers,
-                         isComplete: status.isComplete, notice: status.trackerError == nil ? nil : trackerNotice)
+                         isComplete: status.isComplete, notice: status.trackerError == nil ? nil : trackerNotice,
+                         bytesResumed: status.bytesResumed)
     }
 
     var progress: AsyncStream<TransferProgress> {

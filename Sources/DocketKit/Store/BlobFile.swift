@@ -95,6 +95,23 @@ enum BlobFile {
         return BlobWrite(digest: digest, path: path)
     }
 
+    /// The resumable write for `digest` under `partialDirectory`, or, while another writer holds
+    /// it, a plain write under `temporaryDirectory` (see `PartialBlob`).
+    static func beginResumableWrite(_ digest: Digest, partialDirectory: String, temporaryDirectory: String) async throws -> BlobWrite {
+        if let write = try await Blocking.run({ try PartialBlob.begin(digest, in: partialDirectory) }) { return write }
+        return try await beginWrite(digest, in: temporaryDirectory)
+    }
+
+    /// Removes a write's file for good (committed elsewhere, or its bytes were wrong).
+    static func discard(_ write: BlobWrite) {
+        if write.isResumable { PartialBlob.remove(write.path) } else { unlink(write.path) }
+    }
+
+    /// Abandons a write: a resumable one keeps its bytes for the next attempt.
+    static func abandon(_ write: BlobWrite) {
+        if write.isResumable { PartialBlob.release(write.path) } else { unlink(write.path) }
+    }
+
     /// Creates (or truncates) an empty file, so a writer can open it by path.
     static func createEmpty(_ path: String) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)

@@ -1,11 +1,15 @@
 import Foundation
 
 /// A content-addressed image store in a directory. Blobs become visible only when committed, after
-/// their sha256 was checked; a crash leaves at most stray files under `tmp/`.
+/// their sha256 was checked; a crash leaves at most stray files under `tmp/` and the partial
+/// downloads under `partial/`, which the next pull of the same blob carries on.
 ///
 /// ```
 /// <root>/blobs/sha256/<hex>        committed blobs, named by the sha256 of their bytes
 /// <root>/tmp/<hex>.<uuid>          writes in progress (filled by the caller, then renamed)
+/// <root>/partial/<hex>             resumable writes (torrent downloads), kept across interrupted pulls
+/// <root>/partial/<hex>.lock        flock held by the one process writing <hex>; others use tmp/
+/// <root>/partial/<hex>.*           the downloader's companions, e.g. <hex>.docket-resume (verified pieces)
 /// <root>/manifests/sha256/<hex>    manifest bytes, named by their digest
 /// <root>/tags/<name>/<tag>         the digest (text) of the manifest a tag points at
 /// ```
@@ -21,6 +25,7 @@ public struct FileImageStore: ImageStore {
     /// Where a committed blob lives (whether or not it exists yet).
     public func blobPath(_ digest: Digest) -> String { "\(root)/blobs/\(digest.algorithm)/\(digest.hex)" }
     private var temporaryDirectory: String { "\(root)/tmp" }
+    private var partialDirectory: String { "\(root)/partial" }
     private func manifestPath(_ digest: Digest) -> String { "\(root)/manifests/\(digest.algorithm)/\(digest.hex)" }
     private func tagPath(_ reference: ImageReference) -> String { "\(root)/tags/\(reference.name)/\(reference.reference)" }
 
@@ -37,27 +42,34 @@ public struct FileImageStore: ImageStore {
         try await BlobFile.beginWrite(digest, in: temporaryDirectory)
     }
 
+    public func beginResumableWrite(_ digest: Digest) async throws -> BlobWrite {
+        try await BlobFile.beginResumableWrite(digest, partialDirectory: partialDirectory, temporaryDirectory: temporaryDirectory)
+    }
+
     public func commit(_ write: BlobWrite) async throws {
-        let destination = blobPath(write.digest)
+        let (destination, partials) = (blobPath(write.digest), partialDirectory)
         try await Blocking.run(name: "docket.store.commit") {
             let actual: Digest
             do {
                 actual = try BlobFile.syncAndHash(write.path)
             } catch {
-                unlink(write.path)
+                BlobFile.discard(write)
                 throw error
             }
             guard actual == write.digest else {
-                unlink(write.path)
+                BlobFile.discard(write)
                 throw DocketError.digestMismatch(expected: write.digest, actual: actual)
             }
             try BlobFile.makeDirectory((destination as NSString).deletingLastPathComponent)
             try BlobFile.rename(write.path, to: destination)
+            // The partial's companions (resume file, lock) go with it; so does a partial left by an
+            // earlier attempt when this blob came another way (e.g. over HTTP).
+            if write.isResumable { BlobFile.discard(write) } else { PartialBlob.dropLeftover(write.digest, in: partials) }
         }
     }
 
     public func cancel(_ write: BlobWrite) async {
-        _ = try? await Blocking.run { unlink(write.path) }
+        _ = try? await Blocking.run { BlobFile.abandon(write) }
     }
 
     public func putManifest(_ bytes: Data, for reference: ImageReference) async throws -> Digest {

@@ -45,21 +45,30 @@ public actor MemoryImageStore: ImageStore {
         try await BlobFile.beginWrite(digest, in: scratchDirectory)
     }
 
+    /// Resumable within this store's life: the partial lives under the scratch directory.
+    public func beginResumableWrite(_ digest: Digest) async throws -> BlobWrite {
+        try await BlobFile.beginResumableWrite(digest, partialDirectory: partialDirectory, temporaryDirectory: scratchDirectory)
+    }
+
+    private nonisolated var partialDirectory: String { "\(scratchDirectory)/partial" }
+
     public func commit(_ write: BlobWrite) async throws {
+        let partials = partialDirectory
         let data = try await Blocking.run(name: "docket.store.commit") { () throws -> Data in
-            defer { unlink(write.path) }
+            defer { BlobFile.discard(write) }
             guard let data = try BlobFile.contents(write.path) else {
                 throw DocketError.fileSystem(path: write.path, reason: "the write's file is gone (committed or cancelled twice?)")
             }
             let actual = Digest.sha256(of: data)
             guard actual == write.digest else { throw DocketError.digestMismatch(expected: write.digest, actual: actual) }
+            if !write.isResumable { PartialBlob.dropLeftover(write.digest, in: partials) }
             return data
         }
         blobs[write.digest] = data
     }
 
     public func cancel(_ write: BlobWrite) async {
-        _ = try? await Blocking.run { unlink(write.path) }
+        _ = try? await Blocking.run { BlobFile.abandon(write) }
     }
 
     public func putManifest(_ bytes: Data, for reference: ImageReference) throws -> Digest {

@@ -1,4 +1,5 @@
 import DocketKit
+import DocketTorrent
 import Foundation
 
 /// Offline garbage collection of a registry data directory (`docket-cli gc`): mark every blob
@@ -20,11 +21,17 @@ public enum GarbageCollector {
     }
 
     /// Collects garbage in the registry data directory at `dataDirectory`. Blocking.
-    /// - Parameter dryRun: report without deleting anything.
-    public static func collect(dataDirectory: String, dryRun: Bool = false, logger: Logger = .silent) throws -> Report {
+    /// - Parameters:
+    ///   - dryRun: report without deleting anything.
+    ///   - whitelist: an external tracker's whitelist the registry keeps (`serve --tracker-whitelist`):
+    ///     the info-hashes of the collected blobs' torrents are taken out of it, and the tracker
+    ///     is told to reload it.
+    public static func collect(dataDirectory: String, dryRun: Bool = false, whitelist: TrackerWhitelist? = nil,
+                               logger: Logger = .silent) throws -> Report {
         guard FileManager.default.fileExists(atPath: dataDirectory + "/registry.sqlite") else {
             throw RegistryServerError.storage(path: dataDirectory, reason: "no registry.sqlite here; point --data at a registry's data directory")
         }
+        if !dryRun { try whitelist?.check() }
         let store = try BlobStore(root: dataDirectory)
         defer { store.unlock() }
         let metadata = try RegistryMetadata(path: dataDirectory + "/registry.sqlite")
@@ -48,11 +55,19 @@ public enum GarbageCollector {
                             removedManifests: 0, keptBlobs: known.count - garbage.count)
         if dryRun { return report }
         report.removedManifests = try metadata.removeUnlinkedManifests()
+        var unlisted: Set<InfoHash> = []
         for digest in garbage {
             try metadata.removeBlob(digest)
             store.remove(digest)
-            unlink("\(dataDirectory)/torrents/\(digest.hex).torrent")
+            let torrent = "\(dataDirectory)/torrents/\(digest.hex).torrent"
+            if let bytes = FileManager.default.contents(atPath: torrent), let metainfo = try? Metainfo.parse([UInt8](bytes)) {
+                unlisted.insert(metainfo.infoHash)
+            }
+            unlink(torrent)
             logger.info("blob collected", ["blob.digest": digest.description])
+        }
+        if let whitelist, !unlisted.isEmpty {
+            try whitelist.write(try whitelist.read().subtracting(unlisted))
         }
         return report
     }

@@ -7,6 +7,8 @@ enum EngineCommand: Sendable {
     case stop(InfoHash)
     case trackerResult(InfoHash, Result<[PeerAddress], TrackerFailure>)
     case webSeedResult(InfoHash, piece: Int, Result<[UInt8], TrackerFailure>)
+    /// The pieces of a resume file that hashed correctly, for the torrent whose shared state is given.
+    case resumeChecked(InfoHash, TorrentShared, Bitfield)
     case shutdown
     /// Runs a closure on the loop thread with the torrent (nil when unknown); tests use it to look inside.
     case inspect(InfoHash, @Sendable (Torrent?) -> Void)
@@ -23,6 +25,8 @@ struct TorrentSetup: Sendable {
     var storage: PieceStorage
     var shared: TorrentShared
     var seeding: Bool
+    /// A resume file claims pieces: request nothing until `ResumeCheck` answers.
+    var checking = false
 }
 
 /// The command queue of one event loop plus its eventfd; sending wakes the loop.

@@ -7,7 +7,6 @@ import Glibc
 /// The event loop of one `TorrentClient`: epoll over the listening socket, peer sockets and an
 /// eventfd for commands. Everything here runs on the loop's own thread.
 final class Engine {
-    static let pipelineDepth = 64
     static let unchokeSlots = 8
     static let maxQueuedUploads = 1024
     static let sendBufferHighWater = 512 * 1024
@@ -32,6 +31,9 @@ final class Engine {
     var now: Double
     var lastSecondTick: Double = 0
     var uploadTurn = 0
+    /// Connections with messages queued outside their own read or write event (a `have` after a
+    /// piece verified, say), flushed at the end of the loop iteration rather than on the next tick.
+    var flushPending: Set<Int32> = []
     let readBuffer: UnsafeMutableRawPointer
 
     init(configuration: TorrentClient.Configuration) throws {
@@ -58,6 +60,7 @@ final class Engine {
             now = MonotonicClock.now()
             for command in channel.drain() { execute(command) }
             tick()
+            flushPendingConnections()
         }
         for command in channel.close() {
             if case .add(let setup) = command { setup.storage.close(); setup.shared.finish() }
@@ -101,11 +104,9 @@ final class Engine {
             let torrent = Torrent(setup: setup, now: now)
             torrents[torrent.infoHash] = torrent
             publish(torrent, force: true)
-            let urls = ([setup.metainfo.announce].compactMap { $0 } + setup.metainfo.announceList.flatMap { $0 })
-            var unique: [String] = []
-            for url in urls where !unique.contains(url) && (url.hasPrefix("http://") || url.hasPrefix("https://")) { unique.append(url) }
-            if !unique.isEmpty {
-                let announcer = TrackerAnnouncer(urls: unique, infoHash: torrent.infoHash, peerID: configuration.peerID,
+            let tiers = TrackerTiers(announce: setup.metainfo.announce, announceList: setup.metainfo.announceList)
+            if !tiers.isEmpty {
+                let announcer = TrackerAnnouncer(tiers: tiers, infoHash: torrent.infoHash, peerID: configuration.peerID,
                                                  port: listenPort, shared: torrent.shared, channel: channel, http: http, logger: logger)
                 torrent.announcer = announcer
                 announcer.start()
@@ -129,6 +130,8 @@ final class Engine {
             }
         case .webSeedResult(let hash, let piece, let result):
             if let torrent = torrents[hash] { webSeedFinished(torrent, piece: piece, result: result) }
+        case .resumeChecked(let hash, let shared, let verified):
+            if let torrent = torrents[hash], torrent.shared === shared { resumeChecked(torrent, verified) }
         case .shutdown:
             running = false
         case .inspect(let hash, let body):
@@ -147,6 +150,7 @@ final class Engine {
             closeConnection(connection, reason: "torrent stopped")
         }
         torrents[torrent.infoHash] = nil
+        saveResume(torrent)
         torrent.announcer?.stop()
         torrent.storage.close()
         torrent.shared.publish(torrent.status)
@@ -192,6 +196,22 @@ final class Engine {
         connection.out.append(Handshake(infoHash: torrent.infoHash.bytes, peerID: configuration.peerID.bytes).encoded())
         connection.lastSent = now
         flush(connection)
+    }
+
+    /// Sends `message` to a connection other than the one being served; it goes out at the end of
+    /// this loop iteration, batched with anything else queued for that connection meanwhile.
+    func sendSoon(_ message: PeerMessage, to connection: PeerConnection) {
+        connection.send(message)
+        flushPending.insert(connection.fd)
+    }
+
+    private func flushPendingConnections() {
+        guard !flushPending.isEmpty else { return }
+        let fds = flushPending
+        flushPending.removeAll(keepingCapacity: true)
+        for fd in fds {
+            if let connection = connections[fd] { flush(connection) }
+        }
     }
 
     /// Sends what is queued; keeps EPOLLOUT registered only while bytes are waiting.

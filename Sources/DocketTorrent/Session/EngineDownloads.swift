@@ -67,14 +67,15 @@ extension Engine {
     func setInterested(_ peer: PeerConnection, _ interested: Bool) {
         guard peer.amInterested != interested else { return }
         peer.amInterested = interested
-        peer.send(interested ? .interested : .notInterested)
+        sendSoon(interested ? .interested : .notInterested, to: peer)
     }
 
     /// Tops up the peer's request pipeline.
     func fillRequests(_ peer: PeerConnection) {
-        guard let torrent = peer.torrent, peer.phase == .active, !torrent.isComplete,
+        guard let torrent = peer.torrent, peer.phase == .active, !torrent.isComplete, !torrent.checking,
               peer.amInterested, !peer.peerChoking else { return }
-        while peer.outstanding.count < Self.pipelineDepth {
+        if peer.outstanding.isEmpty { peer.pipeline.idle(now: now) }
+        while peer.outstanding.count < peer.pipeline.depth {
             if let bucket = downloadBucket, bucket.tokens < Double(PeerWire.blockSize) { return }
             guard let request = torrent.nextRequest(for: peer) else { return }
             _ = downloadBucket?.take(request.length)
@@ -83,10 +84,29 @@ extension Engine {
         }
     }
 
+    /// The peer turned out slower than its queue: the requests past `surplusThreshold` (the last
+    /// blocks asked for) are cancelled and go back to the pool, so faster peers can fetch them
+    /// rather than wait behind it. One that arrives anyway is still accepted.
+    private func cancelSurplus(_ torrent: Torrent, _ peer: PeerConnection) {
+        let surplus = peer.outstanding.count - peer.pipeline.surplusThreshold
+        for key in peer.outstanding.sorted().suffix(surplus) {
+            peer.outstanding.remove(key)
+            let index = PeerConnection.piece(ofKey: key), begin = PeerConnection.begin(ofKey: key)
+            guard let partial = torrent.partials[index] else { continue }
+            let block = begin / PeerWire.blockSize
+            guard block < partial.blockCount else { continue }
+            if partial.requesters[block] > 0 { partial.requesters[block] -= 1 }
+            peer.send(.cancel(piece: index, begin: begin, length: partial.blockLength(block)))
+        }
+    }
+
     private func receiveBlock(_ torrent: Torrent, from peer: PeerConnection, piece index: Int, begin: Int, block: [UInt8]) {
         let key = PeerConnection.blockKey(piece: index, begin: begin)
         let requested = peer.outstanding.remove(key) != nil
         peer.lastBlockAt = now
+        if requested, peer.pipeline.received(block.count, now: now), peer.outstanding.count > peer.pipeline.surplusThreshold {
+            cancelSurplus(torrent, peer)
+        }
         guard let partial = torrent.partials[index], begin % PeerWire.blockSize == 0 else { return }
         let blockIndex = begin / PeerWire.blockSize
         guard blockIndex < partial.blockCount, block.count == partial.blockLength(blockIndex) else {
@@ -106,7 +126,7 @@ extension Engine {
         if partial.requesters[blockIndex] > 0 {
             // Endgame: somebody else was asked for this block too.
             for other in torrent.peers.values where other !== peer && other.outstanding.remove(key) != nil {
-                other.send(.cancel(piece: index, begin: begin, length: block.count))
+                sendSoon(.cancel(piece: index, begin: begin, length: block.count), to: other)
                 flush(other)
             }
             partial.requesters[blockIndex] = 0
@@ -136,14 +156,21 @@ extension Engine {
             publish(torrent, force: true)
             return
         }
+        torrent.storage.startWriteback(offset: torrent.pieceOffset(index), count: data.count)
         torrent.have.insert(index)
         torrent.verifiedBytes += Int64(data.count)
-        for peer in torrent.peers.values {
-            peer.send(.have(piece: index))
-            if torrent.isComplete { setInterested(peer, false) }
-        }
+        torrent.resumeDirty = true
+        for peer in torrent.peers.values { sendSoon(.have(piece: index), to: peer) }
+        completeIfDone(torrent)
+    }
+
+    /// On the last piece: drops what is in flight, removes the resume file, tells the tracker.
+    func completeIfDone(_ torrent: Torrent) {
         if torrent.isComplete {
+            for peer in torrent.peers.values { setInterested(peer, false) }
             logger.info("torrent complete", ["torrent.infohash": torrent.infoHash.hex])
+            ResumeFile.remove(forDataAt: torrent.storage.path)
+            torrent.resumeDirty = false
             torrent.partials.removeAll()
             for peer in torrent.peers.values {
                 peer.outstanding.removeAll()

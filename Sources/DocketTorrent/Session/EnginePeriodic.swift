@@ -38,6 +38,7 @@ extension Engine {
                 flush(peer)
             }
             scheduleWebSeed(torrent)
+            saveResume(torrent)
         }
     }
 

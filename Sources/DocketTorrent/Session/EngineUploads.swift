@@ -62,7 +62,7 @@ extension Engine {
     func setChoking(_ peer: PeerConnection, _ choking: Bool) {
         guard peer.amChoking != choking else { return }
         peer.amChoking = choking
-        peer.send(choking ? .choke : .unchoke)
+        sendSoon(choking ? .choke : .unchoke, to: peer)
         if choking {
             peer.uploadQueue.removeAll()
             peer.uploadHead = 0

@@ -31,6 +31,8 @@ final class PeerConnection {
 
     /// Our requests to this peer, by block key.
     var outstanding: Set<Int> = []
+    /// How many of them to keep outstanding, adapted to the peer's rate.
+    var pipeline: RequestPipeline
     /// Pieces assigned to this peer by the picker.
     var ownedPieces: [Int] = []
     /// The peer's requests to us, served in order.
@@ -58,6 +60,7 @@ final class PeerConnection {
         lastReceived = now
         lastSent = now
         lastBlockAt = now
+        pipeline = RequestPipeline(now: now)
     }
 
     var pendingUploads: Int { uploadQueue.count - uploadHead }

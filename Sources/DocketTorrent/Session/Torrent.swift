@@ -30,6 +30,8 @@ final class Torrent {
     var banned: Set<PeerID> = []
 
     var verifiedBytes: Int64 = 0
+    /// Bytes of pieces taken over from an earlier run (resume file, hashed again).
+    var bytesResumed: Int64 = 0
     var bytesFromRegistrySeed: Int64 = 0
     var bytesFromOtherPeers: Int64 = 0
     var bytesFromWebSeed: Int64 = 0
@@ -46,6 +48,11 @@ final class Torrent {
     var optimistic: Int32?
     var lastPublished: TorrentStatus?
     var lastPublishTime: Double = 0
+    /// Claimed pieces are being hashed again (`ResumeCheck`); nothing is requested meanwhile.
+    var checking: Bool
+    /// The download's resume file needs writing (a piece was verified since the last write).
+    var resumeDirty = false
+    var lastResumeWrite: Double = 0
 
     init(setup: TorrentSetup, now: Double) {
         metainfo = setup.metainfo
@@ -53,6 +60,7 @@ final class Torrent {
         storage = setup.storage
         shared = setup.shared
         startedAt = now
+        checking = setup.checking
         have = Bitfield(count: setup.metainfo.pieceCount, allSet: setup.seeding)
         availability = [Int32](repeating: 0, count: setup.metainfo.pieceCount)
         revealCount = [Int32](repeating: 0, count: setup.metainfo.pieceCount)
@@ -68,7 +76,7 @@ final class Torrent {
         TorrentStatus(verifiedBytes: verifiedBytes, totalBytes: metainfo.totalLength,
                       bytesFromRegistrySeed: bytesFromRegistrySeed, bytesFromOtherPeers: bytesFromOtherPeers,
                       bytesFromWebSeed: bytesFromWebSeed, bytesUploaded: bytesUploaded, connectedPeers: peers.count,
-                      isComplete: isComplete, trackerError: trackerError, failure: failure)
+                      isComplete: isComplete, trackerError: trackerError, failure: failure, bytesResumed: bytesResumed)
     }
 
     /// Whether `peer` has a piece we lack.

@@ -78,20 +78,30 @@ public final class TorrentClient: Sendable {
 
     /// Adds a torrent whose data lives at `path` (a file; a directory for multi-file torrents).
     /// With `seeding` the data must be complete and is served as is; otherwise it is downloaded.
+    ///
+    /// A download resumes: when `<path>.docket-resume` (written while downloading) names this
+    /// torrent and the data has the right size, the pieces it claims are hashed again on a thread of
+    /// their own and those that match count as verified (`TorrentStatus.bytesResumed`); the rest,
+    /// and any that do not match, are downloaded. The resume file is removed on completion.
     public func add(_ metainfo: Metainfo, path: String, seeding: Bool) throws -> TorrentHandle {
         try state.withLockedValue { s in
             guard !s.shutDown else { throw TorrentError.clientShutDown }
             if let existing = s.handles[metainfo.infoHash], !existing.shared.isFinished {
                 throw TorrentError.alreadyAdded(metainfo.infoHash)
             }
+            let claimed = seeding ? nil : ResumeFile.claimedPieces(of: metainfo, at: path)
             let storage = try PieceStorage(metainfo: metainfo, path: path, seeding: seeding)
             let initial = TorrentStatus(verifiedBytes: seeding ? metainfo.totalLength : 0, totalBytes: metainfo.totalLength,
                                         isComplete: seeding || metainfo.pieceCount == 0)
             let shared = TorrentShared(infoHash: metainfo.infoHash, status: initial)
             let handle = TorrentHandle(shared: shared, channel: channel)
-            guard channel.send(.add(TorrentSetup(metainfo: metainfo, storage: storage, shared: shared, seeding: seeding))) else {
+            let setup = TorrentSetup(metainfo: metainfo, storage: storage, shared: shared, seeding: seeding, checking: claimed != nil)
+            guard channel.send(.add(setup)) else {
                 storage.close()
                 throw TorrentError.clientShutDown
+            }
+            if let claimed {
+                ResumeCheck.start(metainfo: metainfo, path: path, claimed: claimed, shared: shared, channel: channel)
             }
             s.handles[metainfo.infoHash] = handle
             return handle

@@ -18,12 +18,16 @@ public struct TorrentStatus: Sendable, Equatable {
     public var isComplete: Bool
     /// The last announce failure, nil once an announce succeeds.
     public var trackerError: String?
+    /// Bytes of pieces an earlier run left verified on disk (its resume file, every piece hashed
+    /// again); part of `verifiedBytes`, received from nobody in this run.
+    public var bytesResumed: Int64
     /// Why the torrent stopped working (e.g. a disk write failed); nil while healthy.
     public var failure: String?
 
     public init(verifiedBytes: Int64 = 0, totalBytes: Int64, bytesFromRegistrySeed: Int64 = 0,
                 bytesFromOtherPeers: Int64 = 0, bytesFromWebSeed: Int64 = 0, bytesUploaded: Int64 = 0,
-                connectedPeers: Int = 0, isComplete: Bool = false, trackerError: String? = nil, failure: String? = nil) {
+                connectedPeers: Int = 0, isComplete: Bool = false, trackerError: String? = nil, failure: String? = nil,
+                bytesResumed: Int64 = 0) {
         self.verifiedBytes = verifiedBytes
         self.totalBytes = totalBytes
         self.bytesFromRegistrySeed = bytesFromRegistrySeed
@@ -34,5 +38,6 @@ public struct TorrentStatus: Sendable, Equatable {
         self.isComplete = isComplete
         self.trackerError = trackerError
         self.failure = failure
+        self.bytesResumed = bytesResumed
     }
 }

@@ -2,7 +2,9 @@ import DocketCore
 import Foundation
 
 /// Announces one torrent to its HTTP trackers from a thread of its own: `started`, then every
-/// interval, `completed` when told, `stopped` on stop. Peers and errors go back to the event loop.
+/// interval, `completed` when told, `stopped` on stop. Each announce walks the BEP 12 tiers
+/// (`TrackerTiers`) until a tracker answers; that tracker moves to the front of its tier.
+/// Peers and errors go back to the event loop.
 final class TrackerAnnouncer: Sendable {
     private struct Flags {
         var stop = false
@@ -10,7 +12,7 @@ final class TrackerAnnouncer: Sendable {
         var done = false
     }
 
-    private let urls: [String]
+    private let tiers: LockedBox<TrackerTiers>
     private let infoHash: InfoHash
     private let peerID: PeerID
     private let port: UInt16
@@ -21,9 +23,9 @@ final class TrackerAnnouncer: Sendable {
     private let condition = NSCondition()
     private let flags = LockedBox(Flags())
 
-    init(urls: [String], infoHash: InfoHash, peerID: PeerID, port: UInt16, shared: TorrentShared,
+    init(tiers: TrackerTiers, infoHash: InfoHash, peerID: PeerID, port: UInt16, shared: TorrentShared,
          channel: CommandChannel, http: HTTPClient, logger: Logger) {
-        self.urls = urls
+        self.tiers = LockedBox(tiers)
         self.infoHash = infoHash
         self.peerID = peerID
         self.port = port
@@ -113,7 +115,7 @@ final class TrackerAnnouncer: Sendable {
             downloaded: status.bytesFromOtherPeers + status.bytesFromRegistrySeed + status.bytesFromWebSeed,
             left: status.totalBytes - status.verifiedBytes, event: event, numWant: event == .stopped ? 0 : 50)
         var messages: [String] = []
-        for base in urls {
+        for base in tiers.withLockedValue({ $0.order }) {
             let url = request.url(base: base)
             do {
                 let response = try http.perform(HTTPRequest(url: url, timeout: event == .stopped ? 3 : 20, connectTimeout: event == .stopped ? 2 : 10), sink: nil)
@@ -122,6 +124,7 @@ final class TrackerAnnouncer: Sendable {
                     continue
                 }
                 let parsed = try AnnounceResponse.parse([UInt8](response.body))
+                tiers.withLockedValue { $0.answered(base) }
                 logger.debug("announced", ["torrent.infohash": infoHash.hex, "tracker.url": base, "tracker.peers": "\(parsed.peers.count)"])
                 return .success(parsed)
             } catch {

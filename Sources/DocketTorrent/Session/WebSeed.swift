@@ -5,7 +5,7 @@ import Foundation
 extension Engine {
     /// Starts up to two piece fetches for pieces that no unchoking peer has.
     func scheduleWebSeed(_ torrent: Torrent) {
-        guard !torrent.isComplete, torrent.failure == nil, !torrent.metainfo.isMultiFile,
+        guard !torrent.isComplete, !torrent.checking, torrent.failure == nil, !torrent.metainfo.isMultiFile,
               let base = torrent.metainfo.urlList.first, torrent.webSeedFailures < 5,
               now >= torrent.webSeedNextAttempt, now - torrent.startedAt >= Self.webSeedGrace else { return }
         let url = base.hasSuffix("/") ? base + percentEncodedPath(torrent.metainfo.name) : base
@@ -75,7 +75,7 @@ extension Engine {
                     peer.ownedPieces.removeAll { $0 == piece }
                     for key in peer.outstanding where PeerConnection.piece(ofKey: key) == piece {
                         peer.outstanding.remove(key)
-                        peer.send(.cancel(piece: piece, begin: PeerConnection.begin(ofKey: key), length: min(PeerWire.blockSize, data.count - PeerConnection.begin(ofKey: key))))
+                        sendSoon(.cancel(piece: piece, begin: PeerConnection.begin(ofKey: key), length: min(PeerWire.blockSize, data.count - PeerConnection.begin(ofKey: key))), to: peer)
                     }
                 }
             }

@@ -32,11 +32,12 @@ final class ServeProcess {
     let process = Process()
     let url: String
 
-    init(dataDirectory: String) async throws {
+    /// Starts `docket-cli serve` on a free loopback port with `arguments` added.
+    init(dataDirectory: String, arguments: [String] = []) async throws {
         let port = CLIBinary.freePort()
         url = "http://127.0.0.1:\(port)"
         process.executableURL = URL(fileURLWithPath: CLIBinary.path)
-        process.arguments = ["serve", "--data", dataDirectory, "--bind", "127.0.0.1", "--port", String(port)]
+        process.arguments = ["serve", "--data", dataDirectory, "--bind", "127.0.0.1", "--port", String(port)] + arguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
