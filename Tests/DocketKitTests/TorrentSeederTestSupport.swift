@@ -72,13 +72,13 @@ final class SeederTestTracker: @unchecked Sendable {
 
     /// How many peers, complete or not, the tracker lists for `infoHash`; nil while it does not
     /// answer. (ctorrent's first announce, sent before its hash check ends, says it is incomplete.)
-    func peers(_ infoHash: InfoHash) async -> Int? {
+    func peers(_ infoHash: InfoHash, completeOnly: Bool = false) async -> Int? {
         let escaped = infoHash.bytes.map { String(format: "%%%02X", $0) }.joined()
         let request = HTTPRequest(url: "http://127.0.0.1:\(port)/scrape?info_hash=\(escaped)", timeout: 5)
         guard let response = try? await HTTPClient().send(request), response.status == 200,
               let value = try? Bencode.decode([UInt8](response.body)),
               case .dictionary(let files)? = value["files"], let entry = files[infoHash.bytes] else { return nil }
-        return Int((entry["complete"]?.integer ?? 0) + (entry["incomplete"]?.integer ?? 0))
+        return Int((entry["complete"]?.integer ?? 0) + (completeOnly ? 0 : entry["incomplete"]?.integer ?? 0))
     }
 
     /// Polls until the tracker answers a scrape, so the first announce of a peer started next is not
@@ -94,10 +94,10 @@ final class SeederTestTracker: @unchecked Sendable {
     }
 
     /// Polls until the tracker lists a peer for `infoHash`; false after `timeout`.
-    func waitForPeer(_ infoHash: InfoHash, timeout: Duration = .seconds(30)) async -> Bool {
+    func waitForPeer(_ infoHash: InfoHash, completeOnly: Bool = false, timeout: Duration = .seconds(30)) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            if let count = await peers(infoHash), count > 0 { return true }
+            if let count = await peers(infoHash, completeOnly: completeOnly), count > 0 { return true }
             try? await Task.sleep(for: .milliseconds(200))
         }
         return false

@@ -226,6 +226,7 @@ final class CTorrentTransfer: TorrentTransfer {
     /// Waits for completion; a download that gains nothing for `stallTimeout` is stopped and fails.
     func waitUntilComplete() async throws {
         try await StallWatch.wait(for: "ctorrent download of \(name)", timeout: stallTimeout,
+                                  detail: { [state] in "; ctorrent said: " + state.withLockedValue { $0.lastLines.joined(separator: " / ") } },
                                   progress: { self.currentProgress() }, stop: { await self.stop() }) {
             try await self.waitForCompletion()
         }

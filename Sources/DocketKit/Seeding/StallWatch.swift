@@ -10,14 +10,14 @@ enum StallWatch {
     }
 
     /// Runs `wait` until it returns; if `progress` shows no new byte for `timeout` first, calls
-    /// `stop` and throws `DocketError.torrent` naming `what`.
-    static func wait(for what: String, timeout: Duration,
+    /// `stop` and throws `DocketError.torrent` naming `what` (and `detail`, e.g. the helper's last output).
+    static func wait(for what: String, timeout: Duration, detail: @escaping @Sendable () -> String = { "" },
                      progress: @escaping @Sendable () async -> TransferProgress,
                      stop: @escaping @Sendable () async -> Void,
                      _ wait: @escaping @Sendable () async throws -> Void) async throws {
         let stall = LockedBox<DocketError?>(nil)
         do {
-            try await waitOrStall(for: what, timeout: timeout, progress: progress, stop: stop, stall: stall, wait)
+            try await waitOrStall(for: what, timeout: timeout, detail: detail, progress: progress, stop: stop, stall: stall, wait)
         } catch {
             // Stopping a stalled transfer fails its wait too: report why it was stopped.
             if let stalled = stall.withLockedValue({ $0 }) { throw stalled }
@@ -25,7 +25,7 @@ enum StallWatch {
         }
     }
 
-    private static func waitOrStall(for what: String, timeout: Duration,
+    private static func waitOrStall(for what: String, timeout: Duration, detail: @escaping @Sendable () -> String,
                                     progress: @escaping @Sendable () async -> TransferProgress,
                                     stop: @escaping @Sendable () async -> Void, stall: LockedBox<DocketError?>,
                                     _ wait: @escaping @Sendable () async throws -> Void) async throws {
@@ -48,7 +48,7 @@ enum StallWatch {
                         lastChange = clock.now
                     } else if clock.now - lastChange >= timeout {
                         let error = DocketError.torrent("\(what) received nothing for \(timeout) and was stopped: no peer or web "
-                            + "seed answered (is the registry's seeder or tracker reachable from here?)")
+                            + "seed answered (is the registry's seeder or tracker reachable from here?)" + detail())
                         stall.withLockedValue { $0 = error }
                         await stop()
                         throw error
