@@ -1,3 +1,4 @@
+import DocketCore
 @testable import DocketTorrent
 import Foundation
 import Testing
@@ -37,4 +38,48 @@ import Testing
         #expect(superCopies >= 1.0)
         #expect(superCopies < 1.5, "super-seeding seed sent \(superCopies) copies")
     }
+
+    /// A peer that is shown pieces and then never asks for them must not hold the swarm up: after
+    /// `superSeedReshowAfter` the seed shows those pieces to others, who complete. The silent peer
+    /// holds every piece the seed could show at first (the file is 4 pieces, one shown each).
+    @Test func piecesShownToAStalledPeerAreShownToOthers() async throws {
+        let dir = try SessionTestSupport.temporaryDirectory("superseed-stall")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let source = dir + "/source.bin"
+        try SessionTestSupport.writeRandomFile(source, size: 256 << 10, seed: 77)
+        let metainfo = try Metainfo.create(fileAt: source, name: "source.bin", pieceLength: 64 << 10, isPrivate: true, announce: nil, urlList: [])
+        var seedConfiguration = TorrentClient.Configuration.testing
+        seedConfiguration.peerID = .random(prefix: PeerID.registrySeederPrefix)
+        seedConfiguration.superSeeding = true
+        let seed = try TorrentClient(configuration: seedConfiguration)
+        defer { seed.shutdown() }
+        _ = try seed.add(metainfo, path: source, seeding: true)
+
+        // Four silent peers take one shown piece each: every piece is then on its way to someone.
+        let port = seed.listenPort
+        let silent = try await Blocking.run(name: "test.silent-peers") { () throws -> HeldPeers in
+            HeldPeers(try (0..<metainfo.pieceCount).map { index in
+                let peer = try FakePeer(dialing: port)
+                peer.sendHandshake(infoHash: metainfo.infoHash, peerID: .random(prefix: "-SL000\(index)-"))
+                guard peer.readHandshake() != nil,
+                      peer.waitFor(timeout: 10, { if case .have = $0 { return true } else { return false } }) != nil else {
+                    throw SessionTestSupport.TimedOut(what: "a shown piece at silent peer \(index)")
+                }
+                return peer
+            })
+        }
+        let (clients, _) = try await SessionTestSupport.leechSwarm(metainfo, seed: seed, count: 2, directory: dir, timeout: 30)
+        defer { clients.forEach { $0.shutdown() } }
+        for index in 0..<2 {
+            #expect(SessionTestSupport.filesEqual(source, dir + "/leecher\(index).bin"))
+        }
+        #expect(silent.peers.count == metainfo.pieceCount)
+    }
 }
+
+/// Keeps fake peers' connections open across an `await` (they are only held, never used).
+private final class HeldPeers: @unchecked Sendable {
+    let peers: [FakePeer]
+    init(_ peers: [FakePeer]) { self.peers = peers }
+}
+

@@ -51,6 +51,7 @@ DOCKET_PORT, DISTRIBUTION_PORT, TRACKER_PORT = 5000, 5001, 6969
 
 started = []  # Popen objects, killed by process group id on exit
 work = None
+gate = None  # a FIFO the hosts' clients wait on, so that all start at the same moment
 
 
 def log(text):
@@ -68,8 +69,11 @@ def run(args, check=True, capture=False, ns=None, timeout=600):
 
 
 def spawn(args, ns, logfile, stdout_pipe=False):
-    """Starts args inside namespace ns in its own process group; stderr (and stdout unless piped) to logfile."""
+    """Starts args inside namespace ns in its own process group; stderr (and stdout unless piped) to logfile.
+    While a start gate is open (run_hosts), the process waits at the gate before it runs args."""
     out = open(logfile, "ab")
+    if gate:
+        args = ["sh", "-c", 'cat "$0" > /dev/null; exec "$@"', gate] + args
     process = subprocess.Popen(["ip", "netns", "exec", ns] + args, stdin=subprocess.DEVNULL,
                                stdout=subprocess.PIPE if stdout_pipe else out, stderr=out, start_new_session=True)
     started.append(process)
@@ -276,13 +280,26 @@ class Host:
 
 def run_hosts(system, n, start_host, bound, check, servers):
     """Starts one client per host at once, waits until all report done (or the timeout), stops them."""
+    global gate
     timeout = float(TIMEOUT) if TIMEOUT else max(60.0, 25 * bound)
+    # Every client is spawned first and waits at a FIFO; closing it releases all at once, so the
+    # hosts start together (as an orchestrator's parallel deploy would) instead of one spawn apart.
+    gate = os.path.join(work, "start-gate")
+    os.mkfifo(gate)
+    try:
+        hosts = [start_host(i, 0.0) for i in range(1, n + 1)]
+    finally:
+        path, gate = gate, None
+    time.sleep(0.5)  # every waiting `cat` has opened the FIFO
     tx0 = tx_bytes("reg")
     http0 = registry_http_bytes()
     cpu0 = cpu_times()
     own0 = own_cpu_seconds(servers)
     t0 = time.time()
-    hosts = [start_host(i, t0) for i in range(1, n + 1)]
+    for h in hosts:
+        h.t0 = t0
+    os.close(os.open(path, os.O_WRONLY))
+    os.unlink(path)
     while time.time() - t0 < timeout:
         if all(h.done_at for h in hosts):
             break

@@ -252,6 +252,7 @@ final class Engine {
                 for index in 0..<torrent.pieceCount where connection.bitfield.contains(index) {
                     torrent.availability[index] -= 1
                 }
+                forgetReveals(of: connection, in: torrent)
             }
             if connection.outgoing {
                 if connection.phase == .connecting || connection.phase == .handshaking { torrent.connecting -= 1 }

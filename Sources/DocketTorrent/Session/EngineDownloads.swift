@@ -25,6 +25,7 @@ extension Engine {
                 return
             }
             if peer.bitfield.insert(index) {
+                peerAnnounced(index, peer: peer, in: torrent)
                 torrent.availability[index] += 1
                 if !peer.amInterested && !torrent.have.contains(index) { setInterested(peer, true) }
             }
@@ -37,8 +38,10 @@ extension Engine {
             }
             logger.trace("bitfield \(bitfield.setCount)/\(torrent.pieceCount)", ["peer.address": "\(peer.address)"])
             for index in 0..<torrent.pieceCount where peer.bitfield.contains(index) { torrent.availability[index] -= 1 }
+            forgetReveals(of: peer, in: torrent)
             peer.receivedBitfield = true
             peer.bitfield = bitfield
+            rememberReveals(of: peer, in: torrent)
             for index in 0..<torrent.pieceCount where bitfield.contains(index) { torrent.availability[index] += 1 }
             if isSuperSeeding(torrent) { revealPieces(to: peer, in: torrent) }
             setInterested(peer, torrent.isInteresting(peer))

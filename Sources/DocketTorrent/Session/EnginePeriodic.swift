@@ -33,6 +33,9 @@ extension Engine {
             connectToKnownPeers(torrent)
             if now - torrent.lastChoke >= 10 { rechoke(torrent) }
             for peer in torrent.peers.values {
+                // Pieces nobody held a moment ago (their holders left) or shown to a peer that
+                // stalled: a super-seed shows them without waiting for the peer's next `have`.
+                if isSuperSeeding(torrent) { revealPieces(to: peer, in: torrent) }
                 setInterested(peer, torrent.isInteresting(peer))
                 fillRequests(peer)
                 flush(peer)

@@ -1,6 +1,6 @@
 /// Super-seeding (after BEP 16): a complete torrent shows each peer only a few pieces at a time,
-/// preferring pieces shown to the fewest peers and held by the fewest, and shows the next one when
-/// the peer announces (`have`) a piece. Pieces thus leave the seed about once each and the peers
+/// pieces no peer holds and no peer is being sent, and shows the next one when the peer announces
+/// (`have`) a piece. Pieces thus leave the seed about once each and the peers
 /// trade the rest among themselves. Requests for pieces not shown are still served.
 extension Engine {
     /// Bytes of shown-but-missing pieces across all peers: enough to keep the seed's link busy
@@ -17,6 +17,9 @@ extension Engine {
         return max(1, pieces / max(1, torrent.peers.count))
     }
 
+    /// Seconds after which a piece shown to one peer and not yet announced is shown to another.
+    static let superSeedReshowAfter: Double = 1
+
     func isSuperSeeding(_ torrent: Torrent) -> Bool {
         configuration.superSeeding && torrent.isComplete
     }
@@ -28,31 +31,49 @@ extension Engine {
         var pending = peer.revealed.filter { !peer.bitfield.contains($0) }.count
         let ahead = superSeedRevealAhead(torrent)
         while pending < ahead {
-            guard let index = leastSpreadPiece(for: peer, in: torrent) else { return }
+            guard let index = pieceToReveal(for: peer, in: torrent) else { return }
             peer.revealed.insert(index)
-            torrent.revealCount[index] += 1
+            torrent.revealsInFlight[index] += 1
+            torrent.revealedAt[index] = now
             peer.send(.have(piece: index))
             pending += 1
         }
     }
 
-    /// The piece the peer lacks and has not been shown whose copies (shown + held) are fewest;
-    /// ties go to the first from a random start so peers get different pieces.
-    private func leastSpreadPiece(for peer: PeerConnection, in torrent: Torrent) -> Int? {
+    /// A peer announced `index`: if it had been shown the piece, that showing is done.
+    func peerAnnounced(_ index: Int, peer: PeerConnection, in torrent: Torrent) {
+        if peer.revealed.contains(index), torrent.revealsInFlight[index] > 0 { torrent.revealsInFlight[index] -= 1 }
+    }
+
+    /// A peer left (or replaces its bitfield): the pieces it was shown and has not announced are
+    /// no longer on their way to it.
+    func forgetReveals(of peer: PeerConnection, in torrent: Torrent) {
+        for index in peer.revealed where index < torrent.pieceCount && !peer.bitfield.contains(index) {
+            if torrent.revealsInFlight[index] > 0 { torrent.revealsInFlight[index] -= 1 }
+        }
+    }
+
+    /// The other half of a bitfield replacement: counts again what is still on its way.
+    func rememberReveals(of peer: PeerConnection, in torrent: Torrent) {
+        for index in peer.revealed where index < torrent.pieceCount && !peer.bitfield.contains(index) {
+            torrent.revealsInFlight[index] += 1
+        }
+    }
+
+    /// A piece no peer holds and nobody is being sent, from a random start so peers get different
+    /// pieces; failing that, one shown to someone more than `superSeedReshowAfter` ago who still
+    /// has not announced it. Pieces a peer already holds are never shown again: the pullers pass
+    /// those on, so the seed sends each piece about once. Nil when there is nothing to show.
+    private func pieceToReveal(for peer: PeerConnection, in torrent: Torrent) -> Int? {
         let count = torrent.pieceCount
         let start = Int.random(in: 0..<count)
-        var best: Int?
-        var bestSpread = Int32.max
+        var stalled: Int?
         for step in 0..<count {
             let index = (start + step) % count
-            guard !peer.bitfield.contains(index), !peer.revealed.contains(index) else { continue }
-            let spread = torrent.revealCount[index] + torrent.availability[index]
-            if spread < bestSpread {
-                best = index
-                bestSpread = spread
-                if spread == 0 { break }
-            }
+            guard !peer.bitfield.contains(index), !peer.revealed.contains(index), torrent.availability[index] == 0 else { continue }
+            if torrent.revealsInFlight[index] == 0 { return index }
+            if stalled == nil, now - torrent.revealedAt[index] > Self.superSeedReshowAfter { stalled = index }
         }
-        return best
+        return stalled
     }
 }

@@ -19,8 +19,10 @@ final class Torrent {
 
     var have: Bitfield
     var availability: [Int32]
-    /// Super-seeding: how many peers each piece has been shown to.
-    var revealCount: [Int32]
+    /// Super-seeding: connected peers each piece was shown to and that have not announced it yet.
+    var revealsInFlight: [Int32]
+    /// Super-seeding: when each piece was last shown.
+    var revealedAt: [Double]
     var partials: [Int: PartialPiece] = [:]
     /// Active connections (past the handshake), by fd.
     var peers: [Int32: PeerConnection] = [:]
@@ -63,7 +65,8 @@ final class Torrent {
         checking = setup.checking
         have = Bitfield(count: setup.metainfo.pieceCount, allSet: setup.seeding)
         availability = [Int32](repeating: 0, count: setup.metainfo.pieceCount)
-        revealCount = [Int32](repeating: 0, count: setup.metainfo.pieceCount)
+        revealsInFlight = [Int32](repeating: 0, count: setup.metainfo.pieceCount)
+        revealedAt = [Double](repeating: 0, count: setup.metainfo.pieceCount)
         if setup.seeding { verifiedBytes = setup.metainfo.totalLength }
     }
 
