@@ -49,6 +49,9 @@ public protocol ImageStore: Sendable {
     /// Verifies the sha256 of the written bytes against the digest and makes the blob visible.
     /// Throws `DocketError.digestMismatch` (and removes the temp file) when they differ.
     func commit(_ write: BlobWrite) async throws
+    /// `commit` for bytes whose sha256 the caller already computed on their way in (`hashed`):
+    /// the store may trust it instead of reading the blob again. Defaults to `commit`.
+    func commit(_ write: BlobWrite, hashed: Digest?) async throws
     /// Abandons a write: a plain write's file is removed; a resumable one keeps its bytes (and any
     /// `<path>.*` companions, such as a torrent resume file) for the next `beginResumableWrite`.
     func cancel(_ write: BlobWrite) async
@@ -67,6 +70,11 @@ extension ImageStore {
     public func beginResumableWrite(_ digest: Digest) async throws -> BlobWrite {
         try await beginWrite(digest)
     }
+
+    /// Stores that cannot use a digest computed on the way in check the bytes themselves.
+    public func commit(_ write: BlobWrite, hashed: Digest?) async throws {
+        try await commit(write)
+    }
 }
 
 /// Progress of one torrent transfer.
@@ -84,10 +92,13 @@ public struct TransferProgress: Sendable, Hashable {
     public var notice: String?
     /// Verified bytes an earlier, interrupted attempt left on disk (received from nobody this time).
     public var bytesResumed: Int64
+    /// Once complete, the sha256 of the downloaded file when the backend hashed it on the way
+    /// (so committing it need not read it again); nil otherwise.
+    public var contentSHA256: Digest?
 
     public init(verifiedBytes: Int64 = 0, totalBytes: Int64 = 0, bytesFromPeers: Int64 = 0, bytesFromRegistry: Int64 = 0,
                 bytesUploaded: Int64 = 0, connectedPeers: Int = 0, isComplete: Bool = false, notice: String? = nil,
-                bytesResumed: Int64 = 0) {
+                bytesResumed: Int64 = 0, contentSHA256: Digest? = nil) {
         self.verifiedBytes = verifiedBytes
         self.totalBytes = totalBytes
         self.bytesFromPeers = bytesFromPeers
@@ -97,6 +108,7 @@ public struct TransferProgress: Sendable, Hashable {
         self.isComplete = isComplete
         self.notice = notice
         self.bytesResumed = bytesResumed
+        self.contentSHA256 = contentSHA256
     }
 }
 

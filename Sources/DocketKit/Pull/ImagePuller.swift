@@ -173,7 +173,7 @@ public struct ImagePuller: Sendable {
         }
         let final = await transfer.currentProgress()
         do {
-            try await store.commit(write)
+            try await store.commit(write, hashed: final.contentSHA256)
         } catch {
             await transfer.stop()
             await store.cancel(write)

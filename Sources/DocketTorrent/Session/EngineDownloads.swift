@@ -164,6 +164,7 @@ extension Engine {
         torrent.verifiedBytes += Int64(data.count)
         torrent.resumeDirty = true
         for peer in torrent.peers.values { sendSoon(.have(piece: index), to: peer) }
+        torrent.contentHash?.pieceVerified(index, data: data, in: torrent)
         completeIfDone(torrent)
     }
 

@@ -60,16 +60,13 @@ extension Engine {
         }
     }
 
-    /// A piece no peer holds and nobody is being sent, from a random start so peers get different
-    /// pieces; failing that, one shown to someone more than `superSeedReshowAfter` ago who still
+    /// The first piece no peer holds and nobody is being sent (in order, so that pullers get the
+    /// content roughly front to back and can hash it as it comes: `ContentHash`); failing that, one shown to someone more than `superSeedReshowAfter` ago who still
     /// has not announced it. Pieces a peer already holds are never shown again: the pullers pass
     /// those on, so the seed sends each piece about once. Nil when there is nothing to show.
     private func pieceToReveal(for peer: PeerConnection, in torrent: Torrent) -> Int? {
-        let count = torrent.pieceCount
-        let start = Int.random(in: 0..<count)
         var stalled: Int?
-        for step in 0..<count {
-            let index = (start + step) % count
+        for index in 0..<torrent.pieceCount {
             guard !peer.bitfield.contains(index), !peer.revealed.contains(index), torrent.availability[index] == 0 else { continue }
             if torrent.revealsInFlight[index] == 0 { return index }
             if stalled == nil, now - torrent.revealedAt[index] > Self.superSeedReshowAfter { stalled = index }
