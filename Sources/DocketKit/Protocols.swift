@@ -49,9 +49,6 @@ public protocol ImageStore: Sendable {
     /// Verifies the sha256 of the written bytes against the digest and makes the blob visible.
     /// Throws `DocketError.digestMismatch` (and removes the temp file) when they differ.
     func commit(_ write: BlobWrite) async throws
-    /// `commit` for bytes whose sha256 the caller already computed on their way in (`hashed`):
-    /// the store may trust it instead of reading the blob again. Defaults to `commit`.
-    func commit(_ write: BlobWrite, hashed: Digest?) async throws
     /// Abandons a write: a plain write's file is removed; a resumable one keeps its bytes (and any
     /// `<path>.*` companions, such as a torrent resume file) for the next `beginResumableWrite`.
     func cancel(_ write: BlobWrite) async
@@ -70,11 +67,6 @@ extension ImageStore {
     public func beginResumableWrite(_ digest: Digest) async throws -> BlobWrite {
         try await beginWrite(digest)
     }
-
-    /// Stores that cannot use a digest computed on the way in check the bytes themselves.
-    public func commit(_ write: BlobWrite, hashed: Digest?) async throws {
-        try await commit(write)
-    }
 }
 
 /// Progress of one torrent transfer.
@@ -92,8 +84,9 @@ public struct TransferProgress: Sendable, Hashable {
     public var notice: String?
     /// Verified bytes an earlier, interrupted attempt left on disk (received from nobody this time).
     public var bytesResumed: Int64
-    /// Once complete, the sha256 of the downloaded file when the backend hashed it on the way
-    /// (so committing it need not read it again); nil otherwise.
+    /// Once complete, the sha256 of the content as the backend hashed it on the way in (in piece
+    /// order, from verified pieces); nil when it did not. Information only: a store still hashes the
+    /// file it commits, since bytes can change on disk after they were verified.
     public var contentSHA256: Digest?
 
     public init(verifiedBytes: Int64 = 0, totalBytes: Int64 = 0, bytesFromPeers: Int64 = 0, bytesFromRegistry: Int64 = 0,

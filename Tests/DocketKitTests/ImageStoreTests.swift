@@ -53,25 +53,6 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
         #expect(!FileManager.default.fileExists(atPath: write.path))
     }
 
-    /// A digest computed on the way in stands for the bytes: the right one commits, a wrong one
-    /// (the bytes are not the blob) is refused and leaves nothing.
-    @Test(arguments: StoreKind.allCases)
-    func commitWithADigestHashedOnTheWayIn(_ kind: StoreKind) async throws {
-        let (store, cleanup) = kind.make()
-        defer { cleanup() }
-        let good = try await store.beginWrite(digest)
-        try bytes.write(to: URL(fileURLWithPath: good.path))
-        try await store.commit(good, hashed: digest)
-        #expect(await store.contains(digest))
-
-        let other = Digest.sha256(of: Data("other bytes".utf8))
-        let bad = try await store.beginWrite(other)
-        try bytes.write(to: URL(fileURLWithPath: bad.path))
-        await #expect(throws: DocketError.self) { try await store.commit(bad, hashed: digest) }
-        #expect(await store.contains(other) == false)
-        #expect(!FileManager.default.fileExists(atPath: bad.path))
-    }
-
     @Test(arguments: StoreKind.allCases)
     func mismatchReportsBothDigests(_ kind: StoreKind) async throws {
         let (store, cleanup) = kind.make()

@@ -113,6 +113,17 @@ import Testing
         try "opentracker\n".write(toFile: dir + "/bad.pid", atomically: true, encoding: .utf8)
         #expect(message(TrackerWhitelist(path: dir + "/w", reload: .pidFile(dir + "/bad.pid"))).contains("holds 'opentracker', not a process id"))
         #expect(message(TrackerWhitelist(path: dir + "/w", reload: .pid(getpid()))) == "no error")
+        // A file the registry did not write (a config, another project's list) is not taken over;
+        // an empty one, or one it wrote, is.
+        let foreign = dir + "/opentracker.conf"
+        try "listen.tcp_udp 127.0.0.1:6969\n".write(toFile: foreign, atomically: true, encoding: .utf8)
+        #expect(message(TrackerWhitelist(path: foreign)).contains("was not written by a Docket registry"))
+        #expect(try String(contentsOfFile: foreign, encoding: .utf8) == "listen.tcp_udp 127.0.0.1:6969\n")
+        try "".write(toFile: dir + "/empty", atomically: true, encoding: .utf8)
+        #expect(message(TrackerWhitelist(path: dir + "/empty")) == "no error")
+        let ours = TrackerWhitelist(path: dir + "/ours")
+        try ours.write([InfoHash]())
+        #expect(message(ours) == "no error")
         // A registry refuses to start with a whitelist it cannot keep.
         var configuration = RegistryServer.Configuration.testing(dataDirectory: dir + "/data")
         configuration.trackerWhitelist = TrackerWhitelist(path: dir + "/missing/whitelist")

@@ -173,7 +173,7 @@ public struct ImagePuller: Sendable {
         }
         let final = await transfer.currentProgress()
         do {
-            try await store.commit(write, hashed: final.contentSHA256)
+            try await store.commit(write)
         } catch {
             await transfer.stop()
             await store.cancel(write)

@@ -47,17 +47,11 @@ public struct FileImageStore: ImageStore {
     }
 
     public func commit(_ write: BlobWrite) async throws {
-        try await commit(write, hashed: nil)
-    }
-
-    /// With `hashed` (the sha256 the caller computed as the bytes came in) the blob is only flushed,
-    /// not read again; the digest is still compared before the blob becomes visible.
-    public func commit(_ write: BlobWrite, hashed: Digest?) async throws {
         let (destination, partials) = (blobPath(write.digest), partialDirectory)
         try await Blocking.run(name: "docket.store.commit") {
             let actual: Digest
             do {
-                actual = try hashed.map { digest in try BlobFile.sync(write.path); return digest } ?? BlobFile.syncAndHash(write.path)
+                actual = try BlobFile.syncAndHash(write.path)
             } catch {
                 BlobFile.discard(write)
                 throw error

@@ -54,7 +54,20 @@ public struct TrackerWhitelist: Sendable, Hashable {
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
             throw TrackerWhitelistError("tracker whitelist \(path) is a directory; give the path of the file opentracker reads")
         }
+        try checkOwnership()
         _ = try processToSignal(probe: true)
+    }
+
+    /// The registry rewrites the file whole, so it refuses to take over a non-empty file it did not
+    /// write (a typo could otherwise replace a config file, or another project's whitelist).
+    private func checkOwnership() throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return }
+        defer { try? handle.close() }
+        let start = (try? handle.read(upToCount: Self.header.utf8.count)) ?? Data()
+        guard !start.isEmpty, start != Data(Self.header.utf8) else { return }
+        throw TrackerWhitelistError("tracker whitelist \(path) exists and was not written by a Docket registry; the "
+                                    + "registry replaces the file whole, so give it a file of its own (opentracker's "
+                                    + "access.whitelist), or move this one away first")
     }
 
     /// Replaces the file with `infoHashes` (sorted, one per line) by writing a temporary file in
