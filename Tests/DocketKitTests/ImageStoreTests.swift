@@ -201,6 +201,24 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
         #expect(try await store.manifest(for: reference) == nil)
     }
 
+    /// A store whose directory is a file: the error names that file and what to do, without
+    /// Foundation's generic text.
+    @Test func fileStoreOnAFileSaysSo() async throws {
+        let file = NSTemporaryDirectory() + "docket-store-file-\(UUID().uuidString)"
+        try Data("not a directory".utf8).write(to: URL(fileURLWithPath: file))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let store = FileImageStore(root: file)
+        do {
+            _ = try await store.beginWrite(digest)
+            Issue.record("a write into a store that is a file succeeded")
+        } catch {
+            let text = "\(error)"
+            #expect(text.contains("\(file) is a file, not a directory"), "\(text)")
+            #expect(!text.contains("NSCocoaErrorDomain"), "\(text)")
+        }
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == "not a directory")
+    }
+
     @Test func fileStoreLayout() async throws {
         let root = (NSTemporaryDirectory() as NSString).appendingPathComponent("docket-layout-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(atPath: root) }

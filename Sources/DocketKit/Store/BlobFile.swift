@@ -162,20 +162,30 @@ enum BlobFile {
         if posix == Int(ENOSPC) || posix == Int(EDQUOT) || ns.code == CocoaError.fileWriteOutOfSpace.rawValue {
             return DocketError.diskFull(path: path)
         }
+        if posix == 0, let file = fileInPath(path) {
+            // Foundation's own text ("The operation could not be completed...") says nothing more.
+            return DocketError.fileSystem(path: path, reason: "\(file) is a file, not a directory: choose another location")
+        }
         let reason = posix != 0 ? String(cString: strerror(Int32(posix))) : ns.localizedDescription
         return DocketError.fileSystem(path: path, reason: "\(reason); \(advice(for: path))")
     }
 
     /// What to check, naming the first part of `path` that exists but is not a directory.
     static func advice(for path: String) -> String {
+        if let file = fileInPath(path) { return "\(file) is a file, not a directory: choose another location" }
+        return "check that the directory exists, is writable and has space"
+    }
+
+    /// The first proper prefix of `path` that exists and is not a directory.
+    private static func fileInPath(_ path: String) -> String? {
         var prefix = ""
         for component in path.split(separator: "/").dropLast() {
             prefix += "/" + component
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: prefix, isDirectory: &isDirectory), !isDirectory.boolValue {
-                return "\(prefix) is a file, not a directory: choose another location"
+                return prefix
             }
         }
-        return "check that the directory exists, is writable and has space"
+        return nil
     }
 }
