@@ -84,14 +84,10 @@ public struct TransferProgress: Sendable, Hashable {
     public var notice: String?
     /// Verified bytes an earlier, interrupted attempt left on disk (received from nobody this time).
     public var bytesResumed: Int64
-    /// Once complete, the sha256 of the content as the backend hashed it on the way in (in piece
-    /// order, from verified pieces); nil when it did not. Information only: a store still hashes the
-    /// file it commits, since bytes can change on disk after they were verified.
-    public var contentSHA256: Digest?
 
     public init(verifiedBytes: Int64 = 0, totalBytes: Int64 = 0, bytesFromPeers: Int64 = 0, bytesFromRegistry: Int64 = 0,
                 bytesUploaded: Int64 = 0, connectedPeers: Int = 0, isComplete: Bool = false, notice: String? = nil,
-                bytesResumed: Int64 = 0, contentSHA256: Digest? = nil) {
+                bytesResumed: Int64 = 0) {
         self.verifiedBytes = verifiedBytes
         self.totalBytes = totalBytes
         self.bytesFromPeers = bytesFromPeers
@@ -101,7 +97,6 @@ public struct TransferProgress: Sendable, Hashable {
         self.isComplete = isComplete
         self.notice = notice
         self.bytesResumed = bytesResumed
-        self.contentSHA256 = contentSHA256
     }
 }
 

@@ -73,7 +73,7 @@ final class DocketTorrentTransfer: TorrentTransfer {
                          bytesFromRegistry: status.bytesFromRegistrySeed + status.bytesFromWebSeed,
                          bytesUploaded: status.bytesUploaded, connectedPeers: status.connectedPeers,
                          isComplete: status.isComplete, notice: status.trackerError == nil ? nil : trackerNotice,
-                         bytesResumed: status.bytesResumed, contentSHA256: status.contentSHA256.map { Digest(sha256Bytes: $0) })
+                         bytesResumed: status.bytesResumed)
     }
 
     var progress: AsyncStream<TransferProgress> {

@@ -130,7 +130,6 @@ extension Engine {
             // Endgame: somebody else was asked for this block too.
             for other in torrent.peers.values where other !== peer && other.outstanding.remove(key) != nil {
                 sendSoon(.cancel(piece: index, begin: begin, length: block.count), to: other)
-                flush(other)
             }
             partial.requesters[blockIndex] = 0
         }
@@ -164,7 +163,6 @@ extension Engine {
         torrent.verifiedBytes += Int64(data.count)
         torrent.resumeDirty = true
         for peer in torrent.peers.values { sendSoon(.have(piece: index), to: peer) }
-        torrent.contentHash?.pieceVerified(index, data: data, in: torrent)
         completeIfDone(torrent)
     }
 

@@ -60,9 +60,9 @@ extension Engine {
         }
     }
 
-    /// The first piece no peer holds and nobody is being sent (in order, so that pullers get the
-    /// content roughly front to back and can hash it as it comes: `ContentHash`); failing that, one shown to someone more than `superSeedReshowAfter` ago who still
-    /// has not announced it. Pieces a peer already holds are never shown again: the pullers pass
+    /// The first piece no peer holds and nobody is being sent (fresh pieces are distinct per peer
+    /// by definition, so no random start is needed); failing that, one shown to someone more than
+    /// `superSeedReshowAfter` ago who still has not announced it. Pieces a peer already holds are never shown again: the pullers pass
     /// those on, so the seed sends each piece about once. Nil when there is nothing to show.
     private func pieceToReveal(for peer: PeerConnection, in torrent: Torrent) -> Int? {
         var stalled: Int?

@@ -55,8 +55,6 @@ final class Torrent {
     /// The download's resume file needs writing (a piece was verified since the last write).
     var resumeDirty = false
     var lastResumeWrite: Double = 0
-    /// Downloads only: the content's sha256, hashed as pieces verify in order.
-    let contentHash: ContentHash?
 
     init(setup: TorrentSetup, now: Double) {
         metainfo = setup.metainfo
@@ -69,7 +67,6 @@ final class Torrent {
         availability = [Int32](repeating: 0, count: setup.metainfo.pieceCount)
         revealsInFlight = [Int32](repeating: 0, count: setup.metainfo.pieceCount)
         revealedAt = [Double](repeating: 0, count: setup.metainfo.pieceCount)
-        contentHash = setup.seeding ? nil : ContentHash()
         if setup.seeding { verifiedBytes = setup.metainfo.totalLength }
     }
 
@@ -82,8 +79,7 @@ final class Torrent {
         TorrentStatus(verifiedBytes: verifiedBytes, totalBytes: metainfo.totalLength,
                       bytesFromRegistrySeed: bytesFromRegistrySeed, bytesFromOtherPeers: bytesFromOtherPeers,
                       bytesFromWebSeed: bytesFromWebSeed, bytesUploaded: bytesUploaded, connectedPeers: peers.count,
-                      isComplete: isComplete, trackerError: trackerError, failure: failure, bytesResumed: bytesResumed,
-                      contentSHA256: contentHash?.digest)
+                      isComplete: isComplete, trackerError: trackerError, failure: failure, bytesResumed: bytesResumed)
     }
 
     /// Whether `peer` has a piece we lack.

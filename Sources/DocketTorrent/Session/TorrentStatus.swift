@@ -23,15 +23,11 @@ public struct TorrentStatus: Sendable, Equatable {
     public var bytesResumed: Int64
     /// Why the torrent stopped working (e.g. a disk write failed); nil while healthy.
     public var failure: String?
-    /// For a completed download: the sha256 of the whole content, hashed in piece order as the
-    /// pieces verified. Nil when seeding, or when the pieces came too far out of order to hash as
-    /// they went (then the caller hashes the file).
-    public var contentSHA256: [UInt8]?
 
     public init(verifiedBytes: Int64 = 0, totalBytes: Int64, bytesFromRegistrySeed: Int64 = 0,
                 bytesFromOtherPeers: Int64 = 0, bytesFromWebSeed: Int64 = 0, bytesUploaded: Int64 = 0,
                 connectedPeers: Int = 0, isComplete: Bool = false, trackerError: String? = nil, failure: String? = nil,
-                bytesResumed: Int64 = 0, contentSHA256: [UInt8]? = nil) {
+                bytesResumed: Int64 = 0) {
         self.verifiedBytes = verifiedBytes
         self.totalBytes = totalBytes
         self.bytesFromRegistrySeed = bytesFromRegistrySeed
@@ -43,6 +39,5 @@ public struct TorrentStatus: Sendable, Equatable {
         self.trackerError = trackerError
         self.failure = failure
         self.bytesResumed = bytesResumed
-        self.contentSHA256 = contentSHA256
     }
 }
