@@ -157,6 +157,41 @@ def build_network(hosts):
         tbf(switch, port)    # what the host downloads
 
 
+LINK_SAMPLER = r"""
+import glob, sys, time
+ports = sorted(glob.glob("/sys/class/net/%s-*" % sys.argv[1]))
+while True:
+    now = time.time()
+    for port in ports:
+        stats = [open(port + "/statistics/" + name).read().strip() for name in ("tx_bytes", "rx_bytes")]
+        print(now, port.rsplit("-", 1)[1], *stats)
+    sys.stdout.flush()
+    time.sleep(0.05)
+"""
+
+
+def start_link_sampler():
+    """Every 50 ms, each host's switch port counters: tx is what the host downloaded, rx what it uploaded."""
+    return spawn(["python3", "-c", LINK_SAMPLER, PREFIX], ns_name("sw"), os.path.join(work, "links.raw"))
+
+
+def write_link_timeline(system, n, t0):
+    """links-SYSTEM-nN.txt: seconds since the start, host, MB downloaded and uploaded since the start."""
+    raw = os.path.join(work, "links.raw")
+    first, rows = {}, []
+    with open(raw) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) != 4:
+                continue
+            t, host, down, up = float(parts[0]), parts[1], int(parts[2]), int(parts[3])
+            first.setdefault(host, (down, up))
+            rows.append(f"{t - t0:8.3f} {host:>4} {(down - first[host][0]) / 1e6:9.3f} {(up - first[host][1]) / 1e6:9.3f}")
+    os.unlink(raw)
+    with open(os.path.join(OUT, f"links-{system}-n{n}.txt"), "w") as f:
+        f.write("\n".join(rows) + "\n")
+
+
 def count_registry_http():
     """An nftables counter in the registry namespace: bytes it sends from the Docket HTTP port
     (blobs over HTTP and the web seed), so BitTorrent and HTTP uploads can be told apart."""
@@ -290,6 +325,7 @@ def run_hosts(system, n, start_host, bound, check, servers):
         hosts = [start_host(i, 0.0) for i in range(1, n + 1)]
     finally:
         path, gate = gate, None
+    sampler = start_link_sampler() if TIMELINE else None
     time.sleep(0.5)  # every waiting `cat` has opened the FIFO
     tx0 = tx_bytes("reg")
     http0 = registry_http_bytes()
@@ -313,6 +349,9 @@ def run_hosts(system, n, start_host, bound, check, servers):
     http = registry_http_bytes() - http0
     for h in hosts:
         stop(h.process)
+    if sampler:
+        stop(sampler)
+        write_link_timeline(system, n, t0)
     own = 100.0 * (own_cpu_seconds(servers) - own0) / ((t_end - t0) * os.cpu_count())
     busy = 100.0 * (1 - (cpu1[1] - cpu0[1]) / max(1, cpu1[0] - cpu0[0]))
     oks = [h.done_at is not None and check(h.index) for h in hosts]
