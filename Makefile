@@ -8,8 +8,12 @@ SWIFT ?= swift
 deps:
 	bash scripts/install-deps.sh
 
+# The release docket-cli links the Swift runtime in: one file to copy to hosts (it needs only the
+# Debian C libraries: curl, microhttpd, sqlite, openssl, zlib), and it starts faster.
+RELEASE := -c release --static-swift-stdlib
+
 build: deps
-	$(SWIFT) build -c release --product docket-cli
+	$(SWIFT) build $(RELEASE) --product docket-cli
 
 demo: build
 	bash scripts/demo.sh
@@ -39,7 +43,7 @@ bench-swarm-smoke: deps
 # Registry benchmark (bench/registry.sh): push and 64-client blob GET throughput, Docket vs docker-registry.
 .PHONY: bench-registry
 bench-registry: deps
-	$(SWIFT) build -c release --product docket-cli
+	$(SWIFT) build $(RELEASE) --product docket-cli
 	bash bench/registry.sh
 
 # libFuzzer targets for the DocketTorrent codecs (fuzz/run.sh): bencode, metainfo, tracker response,

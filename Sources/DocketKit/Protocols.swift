@@ -49,6 +49,10 @@ public protocol ImageStore: Sendable {
     /// Verifies the sha256 of the written bytes against the digest and makes the blob visible.
     /// Throws `DocketError.digestMismatch` (and removes the temp file) when they differ.
     func commit(_ write: BlobWrite) async throws
+    /// `commit`, for a file whose writer already hashed it by reading it back after its last write
+    /// (`TransferProgress.contentDigest`): a store may trust `readBack` instead of reading the file
+    /// again. It still throws `digestMismatch` when `readBack` is not the write's digest.
+    func commit(_ write: BlobWrite, readBack: Digest) async throws
     /// Abandons a write: a plain write's file is removed; a resumable one keeps its bytes (and any
     /// `<path>.*` companions, such as a torrent resume file) for the next `beginResumableWrite`.
     func cancel(_ write: BlobWrite) async
@@ -84,10 +88,14 @@ public struct TransferProgress: Sendable, Hashable {
     public var notice: String?
     /// Verified bytes an earlier, interrupted attempt left on disk (received from nobody this time).
     public var bytesResumed: Int64
+    /// A completed download whose engine read the file back into a sha256 as it went (DocketTorrent
+    /// does; see `TorrentStatus.contentSHA256`): the digest of the file's bytes, so the store need
+    /// not read 100 MB again to commit it. Nil otherwise.
+    public var contentDigest: Digest?
 
     public init(verifiedBytes: Int64 = 0, totalBytes: Int64 = 0, bytesFromPeers: Int64 = 0, bytesFromRegistry: Int64 = 0,
                 bytesUploaded: Int64 = 0, connectedPeers: Int = 0, isComplete: Bool = false, notice: String? = nil,
-                bytesResumed: Int64 = 0) {
+                bytesResumed: Int64 = 0, contentDigest: Digest? = nil) {
         self.verifiedBytes = verifiedBytes
         self.totalBytes = totalBytes
         self.bytesFromPeers = bytesFromPeers
@@ -97,6 +105,7 @@ public struct TransferProgress: Sendable, Hashable {
         self.isComplete = isComplete
         self.notice = notice
         self.bytesResumed = bytesResumed
+        self.contentDigest = contentDigest
     }
 }
 
@@ -164,4 +173,16 @@ public protocol Deployer: Sendable {
 
 extension Deployer {
     public func prepare() async throws {}
+}
+
+extension ImageStore {
+    /// Refuses a `readBack` that is not the write's digest, otherwise hashes the file again: for
+    /// stores that read the bytes anyway.
+    public func commit(_ write: BlobWrite, readBack: Digest) async throws {
+        guard readBack == write.digest else {
+            await cancel(write)
+            throw DocketError.digestMismatch(expected: write.digest, actual: readBack)
+        }
+        try await commit(write)
+    }
 }

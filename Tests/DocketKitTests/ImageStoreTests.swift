@@ -70,6 +70,31 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
     }
 
     @Test(arguments: StoreKind.allCases)
+    func readBackCommitPublishesAndAWrongOneLeavesNothing(_ kind: StoreKind) async throws {
+        let (store, cleanup) = kind.make()
+        defer { cleanup() }
+        // A writer's read-back digest that is not the blob's: refused like any mismatch, file removed.
+        let wrong = try await store.beginWrite(digest)
+        try bytes.write(to: URL(fileURLWithPath: wrong.path))
+        let error = await #expect(throws: DocketError.self) {
+            try await store.commit(wrong, readBack: Digest.sha256(of: Data("other".utf8)))
+        }
+        guard case .digestMismatch(let expected, _)? = error else {
+            Issue.record("expected digestMismatch, got \(String(describing: error))")
+            return
+        }
+        #expect(expected == digest)
+        #expect(await store.contains(digest) == false)
+        #expect(!FileManager.default.fileExists(atPath: wrong.path))
+        // The right one publishes the bytes.
+        let write = try await store.beginWrite(digest)
+        try bytes.write(to: URL(fileURLWithPath: write.path))
+        try await store.commit(write, readBack: digest)
+        let path = try #require(await store.path(of: digest))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == bytes)
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func cancelRemovesTheWrite(_ kind: StoreKind) async throws {
         let (store, cleanup) = kind.make()
         defer { cleanup() }

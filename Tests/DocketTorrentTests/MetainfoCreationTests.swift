@@ -63,8 +63,8 @@ import Testing
 
     @Test func defaultPieceLengthFollowsTheRule() throws {
         let meta = try withFile(content(300_000)) { try Metainfo.create(fileAt: $0, name: "x", isPrivate: false, announce: nil, urlList: []) }
-        #expect(meta.pieceLength == 256 << 10)
-        #expect(meta.pieceCount == 2)
+        #expect(meta.pieceLength == 64 << 10)
+        #expect(meta.pieceCount == 5)
     }
 
     @Test func emptyFileHasNoPieces() throws {

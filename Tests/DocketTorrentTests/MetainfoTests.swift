@@ -154,8 +154,10 @@ import Testing
     }
 
     @Test func pieceLengthRule() {
-        #expect(Metainfo.pieceLength(forTotalSize: 0) == 256 << 10)
-        #expect(Metainfo.pieceLength(forTotalSize: 10 << 20) == 256 << 10)
+        #expect(Metainfo.pieceLength(forTotalSize: 0) == 64 << 10)
+        #expect(Metainfo.pieceLength(forTotalSize: 10 << 20) == 64 << 10)
+        #expect(Metainfo.pieceLength(forTotalSize: 100 << 20) == 64 << 10)
+        #expect(Metainfo.pieceLength(forTotalSize: 200 << 20) == 128 << 10)
         #expect(Metainfo.pieceLength(forTotalSize: 600 << 20) == 512 << 10)
         #expect(Metainfo.pieceLength(forTotalSize: 1 << 30) == 1 << 20)
         #expect(Metainfo.pieceLength(forTotalSize: (1 << 30) + 1) == 1 << 20)

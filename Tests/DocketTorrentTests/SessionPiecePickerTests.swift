@@ -3,11 +3,11 @@ import Foundation
 import Testing
 
 @Suite struct SessionPiecePickerTests {
-    /// A 4-piece torrent (2 blocks per piece) on the loop's data structures, without sockets.
-    private func makeTorrent() throws -> (Torrent, String) {
+    /// A torrent of `pieces` pieces (2 blocks each) on the loop's data structures, without sockets.
+    private func makeTorrent(pieces: Int = 4) throws -> (Torrent, String) {
         let dir = try SessionTestSupport.temporaryDirectory("picker")
         let source = dir + "/source.bin"
-        try SessionTestSupport.writeRandomFile(source, size: 4 * 32768)
+        try SessionTestSupport.writeRandomFile(source, size: pieces * 32768)
         let metainfo = try Metainfo.create(fileAt: source, name: "source.bin", pieceLength: 32768, isPrivate: false, announce: nil, urlList: [])
         let storage = try PieceStorage(metainfo: metainfo, path: dir + "/out.bin", seeding: false)
         let shared = TorrentShared(infoHash: metainfo.infoHash, status: TorrentStatus(totalBytes: metainfo.totalLength))
@@ -25,20 +25,42 @@ import Testing
     }
 
     @Test func picksRarestFirstAndGivesEachPeerItsOwnPiece() throws {
-        let (torrent, dir) = try makeTorrent()
+        let (torrent, dir) = try makeTorrent(pieces: 8)
         defer { torrent.storage.close(); try? FileManager.default.removeItem(atPath: dir) }
-        torrent.availability = [5, 0, 3, 3]    // others' copies
-        let a = peer(10, has: [0, 1, 2, 3], in: torrent)
-        let b = peer(11, has: [0, 1, 2, 3], in: torrent)
+        torrent.availability = [5, 5, 5, 5, 5, 0, 3, 3]    // others' copies
+        // Neither peer has the first four pieces (which would go first, see below).
+        let a = peer(10, has: [4, 5, 6, 7], in: torrent)
+        let b = peer(11, has: [4, 5, 6, 7], in: torrent)
         let first = try #require(torrent.nextRequest(for: a))
-        #expect(first.piece == 1 && first.begin == 0 && first.length == 16384)
+        #expect(first.piece == 5 && first.begin == 0 && first.length == 16384)
         let second = try #require(torrent.nextRequest(for: a))
-        #expect(second.piece == 1 && second.begin == 16384)
+        #expect(second.piece == 5 && second.begin == 16384)
         // B does not join A's piece while unstarted pieces remain; it takes the next rarest.
         let third = try #require(torrent.nextRequest(for: b))
-        #expect([2, 3].contains(third.piece))
-        #expect(torrent.partials[1]?.owner == 10)
+        #expect([6, 7].contains(third.piece))
+        #expect(torrent.partials[5]?.owner == 10)
         #expect(torrent.partials[third.piece]?.owner == 11)
+    }
+
+    @Test func theFirstMissingPiecesGoBeforeTheRarest() throws {
+        let (torrent, dir) = try makeTorrent(pieces: 8)
+        defer { torrent.storage.close(); try? FileManager.default.removeItem(atPath: dir) }
+        torrent.have.insert(0)
+        torrent.have.insert(2)
+        torrent.availability = [5, 5, 5, 5, 5, 5, 5, 0]
+        let peers = (0..<5).map { peer(Int32(10 + $0), has: Array(0..<8), in: torrent) }
+        // The window holds the first four missing pieces, 1, 3, 4 and 5, one peer each; then rarest-first.
+        let picked = try peers.map { try #require(torrent.nextRequest(for: $0)).piece }
+        #expect(picked == [1, 3, 4, 5, 7])
+        #expect(torrent.frontier == 1)
+        // Pieces being written count as taken; the frontier moves past what we have.
+        torrent.partials[1] = nil
+        torrent.have.insert(1)
+        torrent.partials[3] = nil
+        torrent.writing[3] = (32768, [])
+        let next = try #require(torrent.nextRequest(for: peer(20, has: Array(0..<8), in: torrent)))
+        #expect(next.piece == 6)
+        #expect(torrent.frontier == 3)
     }
 
     @Test func endgameDuplicatesRequestsAndReleaseReturnsBlocks() throws {

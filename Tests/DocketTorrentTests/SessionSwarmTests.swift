@@ -1,4 +1,5 @@
 @testable import DocketTorrent
+import DocketCore
 import Foundation
 import Testing
 
@@ -22,10 +23,13 @@ import Testing
 
         let (clients, handles) = try await SessionTestSupport.leechSwarm(metainfo, seed: seed, count: 3, directory: dir, timeout: 60)
         defer { clients.forEach { $0.shutdown() } }
+        let sourceSHA256 = Hasher.sha256(try Data(contentsOf: URL(fileURLWithPath: source)))
         for index in 0..<3 {
             #expect(SessionTestSupport.filesEqual(source, dir + "/leecher\(index).bin"))
             let status = handles[index].status()
             #expect(status.isComplete)
+            // Completion comes with the content's sha256, read back from the leecher's file.
+            #expect(status.contentSHA256 == sourceSHA256)
             #expect(status.verifiedBytes == 4 << 20)
             #expect(status.bytesFromRegistrySeed + status.bytesFromOtherPeers >= 4 << 20)
             #expect(status.bytesFromWebSeed == 0)

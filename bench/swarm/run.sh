@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if [ -z "${DOCKET_CLI:-}" ]; then
-  swift build -c release --product docket-cli
+  swift build -c release --static-swift-stdlib --product docket-cli
   DOCKET_CLI=$(swift build -c release --show-bin-path)/docket-cli
 fi
 export DOCKET_CLI

@@ -173,7 +173,11 @@ public struct ImagePuller: Sendable {
         }
         let final = await transfer.currentProgress()
         do {
-            try await store.commit(write)
+            if let readBack = final.contentDigest {
+                try await store.commit(write, readBack: readBack)
+            } else {
+                try await store.commit(write)
+            }
         } catch {
             await transfer.stop()
             await store.cancel(write)

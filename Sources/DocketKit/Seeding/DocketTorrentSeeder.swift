@@ -73,7 +73,8 @@ final class DocketTorrentTransfer: TorrentTransfer {
                          bytesFromRegistry: status.bytesFromRegistrySeed + status.bytesFromWebSeed,
                          bytesUploaded: status.bytesUploaded, connectedPeers: status.connectedPeers,
                          isComplete: status.isComplete, notice: status.trackerError == nil ? nil : trackerNotice,
-                         bytesResumed: status.bytesResumed)
+                         bytesResumed: status.bytesResumed,
+                         contentDigest: status.contentSHA256.map { Digest(sha256Bytes: $0) })
     }
 
     var progress: AsyncStream<TransferProgress> {

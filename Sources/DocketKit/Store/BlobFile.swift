@@ -33,6 +33,14 @@ enum BlobFile {
         return digest
     }
 
+    /// Flushes the file at `path` to disk.
+    static func sync(_ path: String) throws {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw failure("open", path) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw failure("fsync", path) }
+    }
+
     /// The sha256 of what `fd` holds from its current offset on.
     private static func hash(_ fd: Int32, path: String) throws -> Digest {
         var hasher = Hasher(.sha256)

@@ -47,11 +47,25 @@ public struct FileImageStore: ImageStore {
     }
 
     public func commit(_ write: BlobWrite) async throws {
+        try await commit(write) { try BlobFile.syncAndHash($0) }
+    }
+
+    /// Trusts the writer's read-back digest: the file is only flushed, not read again.
+    public func commit(_ write: BlobWrite, readBack: Digest) async throws {
+        try await commit(write) { path in
+            try BlobFile.sync(path)
+            return readBack
+        }
+    }
+
+    /// Makes `write` visible under its digest once `digestOfFile` (flushing the file on the way)
+    /// agrees; otherwise removes it.
+    private func commit(_ write: BlobWrite, digestOfFile: @escaping @Sendable (String) throws -> Digest) async throws {
         let (destination, partials) = (blobPath(write.digest), partialDirectory)
         try await Blocking.run(name: "docket.store.commit") {
             let actual: Digest
             do {
-                actual = try BlobFile.syncAndHash(write.path)
+                actual = try digestOfFile(write.path)
             } catch {
                 BlobFile.discard(write)
                 throw error

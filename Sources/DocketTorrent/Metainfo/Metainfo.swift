@@ -68,11 +68,14 @@ public struct Metainfo: Sendable, Equatable {
     /// The piece length Docket picks for content of `totalSize` bytes.
     ///
     /// Rule ("about a thousand pieces"): the smallest power of two that splits the content
-    /// into at most 2000 pieces, clamped to [256 KiB, 16 MiB]. Content whose size is a
+    /// into at most 2000 pieces, clamped to [64 KiB, 16 MiB]. Content whose size is a
     /// power of two thus gets 1024 pieces; other sizes get between 1000 and 2000, except
-    /// below 256 MiB (fewer pieces of 256 KiB) and above ~32 GiB (more pieces of 16 MiB).
+    /// below 64 MiB (fewer pieces of 64 KiB) and above ~32 GiB (more pieces of 16 MiB).
+    /// The floor was 256 KiB: a piece travels registry -> puller -> the other pullers whole,
+    /// so smaller pieces reach the swarm sooner (swarm lab, 100 MB layer, N = 8: the hosts'
+    /// downloads finished 0.15 s earlier with 64 KiB pieces than with 256 KiB).
     public static func pieceLength(forTotalSize totalSize: Int64) -> Int {
-        let minimum = 256 << 10
+        let minimum = 64 << 10
         let maximum = 16 << 20
         var length = minimum
         while length < maximum, (totalSize + Int64(length) - 1) / Int64(length) > 2000 {

@@ -9,6 +9,10 @@ enum EngineCommand: Sendable {
     case webSeedResult(InfoHash, piece: Int, Result<[UInt8], TrackerFailure>)
     /// The pieces of a resume file that hashed correctly, for the torrent whose shared state is given.
     case resumeChecked(InfoHash, TorrentShared, Bitfield)
+    /// The disk writer's answer for one piece of the torrent whose shared state is given.
+    case pieceWritten(InfoHash, TorrentShared, piece: Int, WrittenContent.WriteOutcome)
+    /// The sha256 of a download's whole content, read back from disk; nil when reading back failed.
+    case contentHashed(InfoHash, TorrentShared, [UInt8]?)
     case shutdown
     /// Runs a closure on the loop thread with the torrent (nil when unknown); tests use it to look inside.
     case inspect(InfoHash, @Sendable (Torrent?) -> Void)

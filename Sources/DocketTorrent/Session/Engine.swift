@@ -21,6 +21,7 @@ final class Engine {
     let listener: Int32
     let listenPort: UInt16
     let channel: CommandChannel
+    let diskWriter: DiskWriter
     let http = HTTPClient()
 
     var torrents: [InfoHash: Torrent] = [:]
@@ -31,6 +32,8 @@ final class Engine {
     var now: Double
     var lastSecondTick: Double = 0
     var uploadTurn = 0
+    /// Bytes with the disk writer (`EngineDisk`).
+    var pendingWriteBytes = 0
     /// Connections with messages queued outside their own read or write event (a `have` after a
     /// piece verified, say), flushed at the end of the loop iteration rather than on the next tick.
     var flushPending: Set<Int32> = []
@@ -44,6 +47,7 @@ final class Engine {
         listener = fd
         listenPort = port
         channel = CommandChannel(wakeFD: epoll.wakeFD)
+        diskWriter = DiskWriter(channel: channel, logger: logger)
         now = MonotonicClock.now()
         if let rate = configuration.uploadRateLimit { uploadBucket = TokenBucket(bytesPerSecond: rate, now: now) }
         if let rate = configuration.downloadRateLimit { downloadBucket = TokenBucket(bytesPerSecond: rate, now: now) }
@@ -67,6 +71,7 @@ final class Engine {
         }
         let announcers = torrents.values.compactMap { $0.announcer }
         for torrent in Array(torrents.values) { stop(torrent) }
+        diskWriter.shutdown()
         close(listener)
         // Best effort `stopped` announces, bounded.
         let deadline = Date().addingTimeInterval(4)
@@ -132,6 +137,10 @@ final class Engine {
             if let torrent = torrents[hash] { webSeedFinished(torrent, piece: piece, result: result) }
         case .resumeChecked(let hash, let shared, let verified):
             if let torrent = torrents[hash], torrent.shared === shared { resumeChecked(torrent, verified) }
+        case .pieceWritten(let hash, let shared, let piece, let outcome):
+            if let torrent = torrents[hash], torrent.shared === shared { pieceWritten(torrent, piece: piece, outcome: outcome) }
+        case .contentHashed(let hash, let shared, let digest):
+            if let torrent = torrents[hash], torrent.shared === shared { contentHashed(torrent, digest) }
         case .shutdown:
             running = false
         case .inspect(let hash, let body):
@@ -150,6 +159,7 @@ final class Engine {
             closeConnection(connection, reason: "torrent stopped")
         }
         torrents[torrent.infoHash] = nil
+        dropWrites(torrent)
         saveResume(torrent)
         torrent.announcer?.stop()
         torrent.storage.close()

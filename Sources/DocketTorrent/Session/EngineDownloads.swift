@@ -76,7 +76,7 @@ extension Engine {
     /// Tops up the peer's request pipeline.
     func fillRequests(_ peer: PeerConnection) {
         guard let torrent = peer.torrent, peer.phase == .active, !torrent.isComplete, !torrent.checking,
-              peer.amInterested, !peer.peerChoking else { return }
+              peer.amInterested, !peer.peerChoking, pendingWriteBytes < Self.maxPendingWriteBytes else { return }
         if peer.outstanding.isEmpty { peer.pipeline.idle(now: now) }
         while peer.outstanding.count < peer.pipeline.depth {
             if let bucket = downloadBucket, bucket.tokens < Double(PeerWire.blockSize) { return }
@@ -136,34 +136,13 @@ extension Engine {
         if partial.isComplete { finishPiece(torrent, partial) }
     }
 
+    /// A piece's blocks are all in: the disk writer checks, writes and hashes it (`EngineDisk`).
     private func finishPiece(_ torrent: Torrent, _ partial: PartialPiece) {
         torrent.partials[partial.index] = nil
         if let owner = partial.owner, let peer = torrent.peers[owner] {
             peer.ownedPieces.removeAll { $0 == partial.index }
         }
-        guard Hasher.sha1(partial.data) == torrent.metainfo.pieceHashes[partial.index] else {
-            punish(torrent, partial.contributors, piece: partial.index)
-            return
-        }
-        commitPiece(torrent, partial.index, partial.data)
-    }
-
-    /// Writes a verified piece, tells every peer, and completes the torrent on the last one.
-    func commitPiece(_ torrent: Torrent, _ index: Int, _ data: [UInt8]) {
-        guard !torrent.have.contains(index) else { return }
-        let written = data.withUnsafeBytes { torrent.storage.write(offset: torrent.pieceOffset(index), bytes: $0) }
-        guard written else {
-            torrent.failure = "writing piece \(index) to \(torrent.storage.path) failed: \(String(cString: strerror(errno)))"
-            logger.error("torrent failed", ["torrent.infohash": torrent.infoHash.hex, "error": torrent.failure!])
-            publish(torrent, force: true)
-            return
-        }
-        torrent.storage.startWriteback(offset: torrent.pieceOffset(index), count: data.count)
-        torrent.have.insert(index)
-        torrent.verifiedBytes += Int64(data.count)
-        torrent.resumeDirty = true
-        for peer in torrent.peers.values { sendSoon(.have(piece: index), to: peer) }
-        completeIfDone(torrent)
+        writePiece(torrent, partial.index, partial.data, verified: false, contributors: partial.contributors)
     }
 
     /// On the last piece: drops what is in flight, removes the resume file, tells the tracker.
@@ -171,7 +150,8 @@ extension Engine {
         if torrent.isComplete {
             for peer in torrent.peers.values { setInterested(peer, false) }
             logger.info("torrent complete", ["torrent.infohash": torrent.infoHash.hex])
-            ResumeFile.remove(forDataAt: torrent.storage.path)
+            // A download's disk writer removes it (after any pending write of it).
+            if torrent.content == nil { ResumeFile.remove(forDataAt: torrent.storage.path) }
             torrent.resumeDirty = false
             torrent.partials.removeAll()
             for peer in torrent.peers.values {
@@ -184,7 +164,7 @@ extension Engine {
     }
 
     /// A piece failed its hash: every contributor is dropped, and banned on its second offence.
-    private func punish(_ torrent: Torrent, _ contributors: Set<PeerID>, piece: Int) {
+    func punish(_ torrent: Torrent, _ contributors: Set<PeerID>, piece: Int) {
         logger.warning("piece failed its hash check", ["torrent.infohash": torrent.infoHash.hex, "piece": "\(piece)"])
         for id in contributors {
             let strikes = (torrent.strikes[id] ?? 0) + 1

@@ -17,6 +17,7 @@ extension Engine {
             torrent.bytesResumed += size
             taken.append(index)
         }
+        if let content = torrent.content, !taken.isEmpty { diskWriter.adopt(content, pieces: verified) }
         logger.info("resumed \(taken.count) verified pieces", ["torrent.infohash": torrent.infoHash.hex])
         // The file claimed more than held up: write the truth at the next chance.
         torrent.resumeDirty = true
@@ -42,7 +43,9 @@ extension Engine {
         torrent.resumeDirty = false
         torrent.lastResumeWrite = now
         let file = ResumeFile(infoHash: torrent.infoHash, have: torrent.have)
-        if !file.write(forDataAt: torrent.storage.path) {
+        if !stopping, let content = torrent.content {
+            diskWriter.saveResume(content, file)
+        } else if !file.write(forDataAt: torrent.storage.path) {
             logger.warning("cannot write the resume file: \(String(cString: strerror(errno)))",
                            ["torrent.infohash": torrent.infoHash.hex, "path": ResumeFile.path(for: torrent.storage.path)])
         }

@@ -1,9 +1,14 @@
-/// Block selection: a peer first finishes the pieces assigned to it, then takes the rarest piece
-/// nobody is fetching, then helps with other pieces' unrequested blocks, and in endgame (every
+/// Block selection: a peer first finishes the pieces assigned to it, then takes one of the first
+/// missing pieces (`frontierWindow`), then the rarest piece nobody is fetching, then helps with other pieces' unrequested blocks, and in endgame (every
 /// missing block already requested) duplicates requests, which are cancelled when the block arrives.
 extension Torrent {
     /// Requests allowed per block in endgame.
     static let endgameDuplicates: UInt8 = 2
+    /// How many of the lowest missing pieces go before the rarest. A download hashes its content in
+    /// order as pieces reach the disk (`WrittenContent`); rarest-first alone leaves the oldest, most
+    /// common pieces for last, so the hash would stall at the first gap and the commit would read
+    /// most of the file again at the end. Swarm lab, N = 8: see the changelog.
+    static let frontierWindow = 4
 
     /// The next block to request from `peer`, marked as requested; nil when it has nothing useful.
     func nextRequest(for peer: PeerConnection) -> (piece: Int, begin: Int, length: Int)? {
@@ -12,7 +17,7 @@ extension Torrent {
                 return mark(partial, block)
             }
         }
-        if let index = rarestUnstartedPiece(for: peer) {
+        if let index = frontierPiece(for: peer) ?? rarestUnstartedPiece(for: peer) {
             let partial = PartialPiece(index: index, size: metainfo.pieceSize(index), owner: peer.fd)
             partials[index] = partial
             peer.ownedPieces.append(index)
@@ -38,14 +43,30 @@ extension Torrent {
     }
 
     /// Every missing piece is started (or with the web seed).
-    var isEndgame: Bool { have.setCount + partials.count + webSeedInFlight.count >= pieceCount }
+    var isEndgame: Bool { have.setCount + partials.count + writing.count + webSeedInFlight.count >= pieceCount }
 
     private func mark(_ partial: PartialPiece, _ block: Int) -> (piece: Int, begin: Int, length: Int) {
         partial.requesters[block] += 1
         return (partial.index, block * PeerWire.blockSize, partial.blockLength(block))
     }
 
-    /// The least available piece `peer` has that is neither ours, started, nor with the web seed;
+    /// One of the first `frontierWindow` missing pieces that `peer` has and nobody is fetching.
+    func frontierPiece(for peer: PeerConnection) -> Int? {
+        while frontier < pieceCount && have.contains(frontier) { frontier += 1 }
+        var index = frontier, missing = 0
+        while index < pieceCount && missing < Self.frontierWindow {
+            if !have.contains(index) {
+                missing += 1
+                if peer.bitfield.contains(index), partials[index] == nil, writing[index] == nil, !webSeedInFlight.contains(index) {
+                    return index
+                }
+            }
+            index += 1
+        }
+        return nil
+    }
+
+    /// The least available piece `peer` has that is neither ours, started, being written, nor with the web seed;
     /// ties go to the first found from a random start so peers spread out.
     func rarestUnstartedPiece(for peer: PeerConnection) -> Int? {
         let count = pieceCount
@@ -55,7 +76,7 @@ extension Torrent {
         var bestAvailability = Int32.max
         for step in 0..<count {
             let index = (start + step) % count
-            guard peer.bitfield.contains(index), !have.contains(index), partials[index] == nil,
+            guard peer.bitfield.contains(index), !have.contains(index), partials[index] == nil, writing[index] == nil,
                   !webSeedInFlight.contains(index), availability[index] < bestAvailability else { continue }
             best = index
             bestAvailability = availability[index]

@@ -24,6 +24,16 @@ final class Torrent {
     /// Super-seeding: when each piece was last shown.
     var revealedAt: [Double]
     var partials: [Int: PartialPiece] = [:]
+    /// No piece below this index is missing (`frontierPiece`).
+    var frontier = 0
+    /// Pieces handed to the disk writer and not yet answered: their size and who sent them.
+    var writing: [Int: (size: Int, contributors: Set<PeerID>)] = [:]
+    /// A download's pieces as the disk writer sees them; nil when seeding.
+    let content: WrittenContent?
+    /// The sha256 of the downloaded content as read back from disk, once every piece is in.
+    var contentSHA256: [UInt8]?
+    /// A download waits for the read-back hash before it reports completion.
+    var contentHashPending: Bool
     /// Active connections (past the handshake), by fd.
     var peers: [Int32: PeerConnection] = [:]
     var connecting = 0
@@ -68,6 +78,9 @@ final class Torrent {
         revealsInFlight = [Int32](repeating: 0, count: setup.metainfo.pieceCount)
         revealedAt = [Double](repeating: 0, count: setup.metainfo.pieceCount)
         if setup.seeding { verifiedBytes = setup.metainfo.totalLength }
+        let downloads = !setup.seeding && setup.metainfo.pieceCount > 0
+        content = downloads ? WrittenContent(metainfo: setup.metainfo, storage: setup.storage, shared: setup.shared) : nil
+        contentHashPending = downloads
     }
 
     var isComplete: Bool { have.isComplete }
@@ -79,7 +92,8 @@ final class Torrent {
         TorrentStatus(verifiedBytes: verifiedBytes, totalBytes: metainfo.totalLength,
                       bytesFromRegistrySeed: bytesFromRegistrySeed, bytesFromOtherPeers: bytesFromOtherPeers,
                       bytesFromWebSeed: bytesFromWebSeed, bytesUploaded: bytesUploaded, connectedPeers: peers.count,
-                      isComplete: isComplete, trackerError: trackerError, failure: failure, bytesResumed: bytesResumed)
+                      isComplete: isComplete && !contentHashPending, trackerError: trackerError, failure: failure,
+                      bytesResumed: bytesResumed, contentSHA256: contentSHA256)
     }
 
     /// Whether `peer` has a piece we lack.

@@ -16,7 +16,7 @@ extension Engine {
         var index = 0
         while torrent.webSeedInFlight.count < Self.webSeedConcurrency && index < torrent.pieceCount {
             defer { index += 1 }
-            guard !torrent.have.contains(index), !torrent.webSeedInFlight.contains(index),
+            guard !torrent.have.contains(index), torrent.writing[index] == nil, !torrent.webSeedInFlight.contains(index),
                   !providers.contains(where: { $0.bitfield.contains(index) }) else { continue }
             if let partial = torrent.partials[index] {
                 guard partial.owner == nil, !partial.hasRequests else { continue }
@@ -68,7 +68,7 @@ extension Engine {
                 logger.warning("web seed piece failed its hash check", ["torrent.infohash": torrent.infoHash.hex, "piece": "\(piece)"])
                 return
             }
-            guard !torrent.have.contains(piece) else { return }
+            guard !torrent.have.contains(piece), torrent.writing[piece] == nil else { return }
             if torrent.partials[piece] != nil {
                 torrent.partials[piece] = nil
                 for peer in torrent.peers.values {
@@ -80,7 +80,7 @@ extension Engine {
                 }
             }
             torrent.bytesFromWebSeed += Int64(data.count)
-            commitPiece(torrent, piece, data)
+            writePiece(torrent, piece, data, verified: true, contributors: [])
             webSeedFailuresReset(torrent)
             scheduleWebSeed(torrent)
         case .failure(let failure):

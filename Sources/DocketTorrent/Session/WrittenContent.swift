@@ -1,0 +1,108 @@
+import DocketCore
+import Foundation
+
+/// One download's pieces as the disk writer sees them: which are on disk, and the sha256 of the
+/// whole content, read back from the file in order as the on-disk prefix grows.
+///
+/// The read-back hash is what lets a pull commit a layer without hashing it once more at the end:
+/// the bytes hashed are the file's bytes, not the buffers that were written, and a piece is never
+/// written again once it is on disk (`write` refuses it), so every byte was hashed after its last
+/// write. What this cannot see is another process writing into the file; the store trusts its own
+/// directory as it does for committed blobs.
+///
+/// Owned by the `DiskWriter` thread: nothing here is touched by the event loop except the
+/// immutable `let`s and `storage`'s reads of pieces the loop already counts as verified.
+final class WrittenContent: @unchecked Sendable {
+    let infoHash: InfoHash
+    /// Ties results to this run of the torrent (a stop and re-add makes a new one).
+    let shared: TorrentShared
+    let storage: PieceStorage
+    private let metainfo: Metainfo
+
+    private var onDisk: Bitfield
+    /// Pieces below this index are in `hasher`.
+    private var hashedPieces = 0
+    private var hasher: Hasher? = Hasher(.sha256)
+    private var buffer: [UInt8] = []
+    /// The digest (or the failure to read back) was reported.
+    private var finished = false
+    /// Bytes written since the kernel was last asked to start writing the file out.
+    private var unsubmitted = 0
+    /// Every this many bytes written, writeback of the file starts, so the commit's `fsync` finds
+    /// little left to write.
+    static let writebackBatch = 4 << 20
+
+    init(metainfo: Metainfo, storage: PieceStorage, shared: TorrentShared) {
+        self.metainfo = metainfo
+        self.infoHash = metainfo.infoHash
+        self.storage = storage
+        self.shared = shared
+        onDisk = Bitfield(count: metainfo.pieceCount)
+    }
+
+    /// Every piece is on disk.
+    var isComplete: Bool { onDisk.isComplete }
+
+    enum WriteOutcome: Sendable, Equatable {
+        case written
+        /// The bytes do not match the piece's SHA-1.
+        case hashMismatch
+        /// Already on disk: never written twice (the read-back hash may have covered it).
+        case alreadyOnDisk
+        case failed(String)
+    }
+
+    /// Checks (unless `verified`) and writes one piece, starts its writeback, and extends the hash.
+    func write(piece index: Int, data: [UInt8], verified: Bool) -> WriteOutcome {
+        guard index < metainfo.pieceCount, !onDisk.contains(index) else { return .alreadyOnDisk }
+        if !verified, Hasher.sha1(data) != metainfo.pieceHashes[index] { return .hashMismatch }
+        let offset = Int64(index) * Int64(metainfo.pieceLength)
+        guard data.withUnsafeBytes({ storage.write(offset: offset, bytes: $0) }) else {
+            return .failed("writing piece \(index) to \(storage.path) failed: \(String(cString: strerror(errno)))")
+        }
+        onDisk.insert(index)
+        unsubmitted += data.count
+        if unsubmitted >= Self.writebackBatch || onDisk.isComplete {
+            // The whole file's dirty pages at once: pieces arrive out of order, and the block layer
+            // merges neighbours into large writes (per 64 KiB piece it saw many small ones).
+            storage.startWriteback(offset: 0, count: Int(storage.totalLength))
+            unsubmitted = 0
+        }
+        return .written
+    }
+
+    /// Pieces an earlier run left on disk and `ResumeCheck` confirmed.
+    func adopt(_ pieces: Bitfield) {
+        for index in 0..<metainfo.pieceCount where pieces.contains(index) { onDisk.insert(index) }
+    }
+
+    /// Reads back and hashes the pieces that now extend the hashed prefix. Returns the content's
+    /// sha256 once the last piece is in, or nil there when reading back failed (the caller then
+    /// hashes the file itself); `.pending` until then, and after it was reported once.
+    func advanceHash() -> HashProgress {
+        guard !finished else { return .pending }
+        while hashedPieces < metainfo.pieceCount, onDisk.contains(hashedPieces) {
+            let size = metainfo.pieceSize(hashedPieces)
+            if buffer.count < size { buffer = [UInt8](repeating: 0, count: size) }
+            let offset = Int64(hashedPieces) * Int64(metainfo.pieceLength)
+            let read = buffer.withUnsafeMutableBytes { storage.read(offset: offset, count: size, into: $0.baseAddress!) }
+            guard read else { return finish(nil) }
+            buffer.withUnsafeBytes { hasher!.update(UnsafeRawBufferPointer(rebasing: $0[0..<size])) }
+            hashedPieces += 1
+        }
+        guard hashedPieces == metainfo.pieceCount, let done = hasher.take() else { return .pending }
+        return finish(done.finalize())
+    }
+
+    enum HashProgress: Equatable {
+        case pending
+        case finished([UInt8]?)
+    }
+
+    private func finish(_ digest: [UInt8]?) -> HashProgress {
+        finished = true
+        hasher = nil
+        buffer = []
+        return .finished(digest)
+    }
+}
