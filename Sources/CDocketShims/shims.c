@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "CDocketShims.h"
+#include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -93,6 +94,12 @@ int docket_epoll_wait(int epfd, int32_t *fds, uint32_t *events, int max_events, 
 }
 
 int docket_eventfd(unsigned int initial) { return eventfd(initial, EFD_NONBLOCK | EFD_CLOEXEC); }
+
+int docket_open_noatime(const char *path, int flags, unsigned int mode) {
+    int fd = open(path, flags | O_NOATIME, mode);
+    if (fd < 0 && errno == EPERM) fd = open(path, flags, mode);
+    return fd;
+}
 
 int docket_start_writeback(int fd, int64_t offset, int64_t count) {
     return sync_file_range(fd, offset, count, SYNC_FILE_RANGE_WRITE);

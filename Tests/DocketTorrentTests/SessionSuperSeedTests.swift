@@ -75,6 +75,87 @@ import Testing
         }
         #expect(silent.peers.count == metainfo.pieceCount)
     }
+
+    /// A super-seed of `pieces` pieces of 16 KiB, and a function that connects a fake peer to it.
+    private func superSeed(pieces: Int, dir: String) throws -> (TorrentClient, Metainfo) {
+        let source = dir + "/source.bin"
+        try SessionTestSupport.writeRandomFile(source, size: pieces * (16 << 10), seed: 91)
+        let metainfo = try Metainfo.create(fileAt: source, name: "source.bin", pieceLength: 16 << 10, isPrivate: true, announce: nil, urlList: [])
+        var configuration = TorrentClient.Configuration.testing
+        configuration.peerID = .random(prefix: PeerID.registrySeederPrefix)
+        configuration.superSeeding = true
+        let seed = try TorrentClient(configuration: configuration)
+        _ = try seed.add(metainfo, path: source, seeding: true)
+        return (seed, metainfo)
+    }
+
+    /// The pieces a fake peer is shown (`have`s from the seed) until it is shown nothing for `quiet` s.
+    private static func shown(to peer: FakePeer, quiet: Double) -> [Int] {
+        var pieces: [Int] = []
+        while let message = peer.waitFor(timeout: quiet, { if case .have = $0 { return true } else { return false } }) {
+            if case .have(let index) = message { pieces.append(index) }
+        }
+        return pieces
+    }
+
+    /// A peer that announces every shown piece but passes none on (nobody else has them) is shown
+    /// at most twice the reveal-ahead; as another peer gets them, it is shown more.
+    @Test func aPeerThatPassesNothingOnIsShownNoMore() async throws {
+        let dir = try SessionTestSupport.temporaryDirectory("superseed-hub")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (seed, metainfo) = try superSeed(pieces: 256, dir: dir)
+        defer { seed.shutdown() }
+        let ahead = (1 << 20) / (16 << 10)  // the reveal budget in pieces, all for one peer
+        let port = seed.listenPort
+        let (first, second) = try await Blocking.run(name: "test.hub") { () throws -> ([Int], Int) in
+            let hub = try FakePeer(dialing: port)
+            hub.sendHandshake(infoHash: metainfo.infoHash, peerID: .random(prefix: "-HB0001-"))
+            guard hub.readHandshake() != nil else { throw SessionTestSupport.TimedOut(what: "handshake") }
+            var shown = Self.shown(to: hub, quiet: 1)
+            var announced = 0
+            // It "receives" each shown piece at once and says so; the seed shows more while it may.
+            while announced < shown.count {
+                for index in shown[announced...] { _ = hub.send(.have(piece: index)) }
+                announced = shown.count
+                shown += Self.shown(to: hub, quiet: 0.5)
+            }
+            // A second peer halves the reveal-ahead (the budget is shared), so the hub may hold
+            // `ahead` pieces not passed on; the second peer gets `ahead + 10` of its 2 x `ahead`.
+            let other = try FakePeer(dialing: port)
+            other.sendHandshake(infoHash: metainfo.infoHash, peerID: .random(prefix: "-HB0002-"))
+            guard other.readHandshake() != nil else { throw SessionTestSupport.TimedOut(what: "handshake") }
+            for index in shown.prefix(ahead + 10) { _ = other.send(.have(piece: index)) }
+            let more = Self.shown(to: hub, quiet: 1)
+            return (shown, more.count)
+        }
+        #expect(first.count == 2 * ahead, "shown \(first.count) pieces")
+        #expect(Set(first).count == first.count)
+        #expect(second == 10)
+    }
+
+    /// Once every piece has left the seed (here a peer already holds them all), a newcomer is shown
+    /// pieces others hold rather than nothing: the seed's idle link helps finish the swarm.
+    @Test func withNoFreshPieceLeftTheSeedShowsWhatOthersHold() async throws {
+        let dir = try SessionTestSupport.temporaryDirectory("superseed-end")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (seed, metainfo) = try superSeed(pieces: 8, dir: dir)
+        defer { seed.shutdown() }
+        let port = seed.listenPort
+        let shown = try await Blocking.run(name: "test.end") { () throws -> [Int] in
+            let holder = try FakePeer(dialing: port)
+            holder.sendHandshake(infoHash: metainfo.infoHash, peerID: .random(prefix: "-EN0001-"))
+            guard holder.readHandshake() != nil else { throw SessionTestSupport.TimedOut(what: "handshake") }
+            var all = Bitfield(count: metainfo.pieceCount)
+            for index in 0..<metainfo.pieceCount { all.insert(index) }
+            _ = holder.send(.bitfield(all.bytes))
+            let newcomer = try FakePeer(dialing: port)
+            newcomer.sendHandshake(infoHash: metainfo.infoHash, peerID: .random(prefix: "-EN0002-"))
+            guard newcomer.readHandshake() != nil else { throw SessionTestSupport.TimedOut(what: "handshake") }
+            return Self.shown(to: newcomer, quiet: 1.5)
+        }
+        #expect(!shown.isEmpty)
+        #expect(shown.allSatisfy { $0 < metainfo.pieceCount })
+    }
 }
 
 /// Keeps fake peers' connections open across an `await` (they are only held, never used).

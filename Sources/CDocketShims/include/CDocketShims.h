@@ -59,4 +59,9 @@ int docket_eventfd(unsigned int initial);
 // (sync_file_range with SYNC_FILE_RANGE_WRITE, which needs _GNU_SOURCE); 0 or -1 and errno.
 int docket_start_writeback(int fd, int64_t offset, int64_t count);
 
+// open(2) with O_NOATIME added when the caller may use it (it owns the file), plain otherwise:
+// reads then never update the access time, which on a journalling file system can wait for a
+// journal commit. `mode` applies with O_CREAT.
+int docket_open_noatime(const char *path, int flags, unsigned int mode);
+
 #endif

@@ -16,6 +16,7 @@ final class DiskWriter: @unchecked Sendable {
         case piece(index: Int, data: [UInt8], verified: Bool)
         case adopt(Bitfield)
         case saveResume(ResumeFile)
+        case release
     }
 
     private let condition = NSCondition()
@@ -56,12 +57,15 @@ final class DiskWriter: @unchecked Sendable {
     }
 
     /// Forgets the queued jobs of `content` and waits for the one running, if it is theirs: after
-    /// this, nothing writes to its storage (which the caller then closes).
+    /// this, nothing writes to its storage (which the caller then closes). The writer then lets go
+    /// of its resume file.
     func drop(_ content: WrittenContent) {
         condition.lock()
         queue = queue[head...].filter { $0.content !== content }
         head = 0
         while current === content { condition.wait() }
+        queue.append(Job(content: content, work: .release))
+        condition.signal()
         condition.unlock()
     }
 
@@ -113,17 +117,20 @@ final class DiskWriter: @unchecked Sendable {
         switch job.work {
         case .piece(let index, let data, let verified):
             let outcome = content.write(piece: index, data: data, verified: verified)
-            if content.isComplete { ResumeFile.remove(forDataAt: content.storage.path) }
+            if content.isComplete { content.removeResume() }
             channel.send(.pieceWritten(content.infoHash, content.shared, piece: index, outcome))
         case .adopt(let pieces):
             content.adopt(pieces)
-            if content.isComplete { ResumeFile.remove(forDataAt: content.storage.path) }
+            if content.isComplete { content.removeResume() }
         case .saveResume(let file):
             guard !content.isComplete else { return }
-            if !file.write(forDataAt: content.storage.path) {
+            if !content.saveResume(file) {
                 logger.warning("cannot write the resume file: \(String(cString: strerror(errno)))",
                                ["torrent.infohash": content.infoHash.hex, "path": ResumeFile.path(for: content.storage.path)])
             }
+            return
+        case .release:
+            content.close()
             return
         }
         if case .finished(let digest) = content.advanceHash() {

@@ -29,7 +29,10 @@ extension Engine {
                 torrent.availability[index] += 1
                 if !peer.amInterested && !torrent.have.contains(index) { setInterested(peer, true) }
             }
-            if isSuperSeeding(torrent) { revealPieces(to: peer, in: torrent) }
+            if isSuperSeeding(torrent) {
+                revealPieces(to: peer, in: torrent)
+                revealAfterPassedOn(index, by: peer, in: torrent)
+            }
         case .bitfield(let bytes):
             // Normally the first message; a later one (some clients resend it) replaces the set.
             guard let bitfield = Bitfield(wire: bytes, count: torrent.pieceCount) else {

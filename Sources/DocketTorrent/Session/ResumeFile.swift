@@ -74,6 +74,19 @@ struct ResumeFile: Equatable {
         return true
     }
 
+    /// Overwrites the sidecar open at `fd` in place (cut to size if it was longer); false on an I/O
+    /// error. A write torn by a crash mixes two bitfields of verified pieces, and every claimed piece
+    /// is hashed again on resume, so no rename is needed, and none happens: replacing a file frees
+    /// the old one's blocks, which on a file system mounted with `discard` waits for the disk.
+    func write(to fd: Int32) -> Bool {
+        let bytes = encoded()
+        let written = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        guard written == bytes.count else { return false }
+        var info = stat()
+        if fstat(fd, &info) == 0, info.st_size > bytes.count { return ftruncate(fd, off_t(bytes.count)) == 0 }
+        return true
+    }
+
     /// Removes the sidecar of the data at `path` (the download is complete).
     static func remove(forDataAt path: String) {
         unlink(Self.path(for: path))

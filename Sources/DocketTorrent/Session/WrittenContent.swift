@@ -1,5 +1,8 @@
 import DocketCore
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One download's pieces as the disk writer sees them: which are on disk, and the sha256 of the
 /// whole content, read back from the file in order as the on-disk prefix grows.
@@ -28,6 +31,10 @@ final class WrittenContent: @unchecked Sendable {
     private var finished = false
     /// Bytes written since the kernel was last asked to start writing the file out.
     private var unsubmitted = 0
+    /// The resume file, kept open from its first write until `close`: its removal on completion
+    /// then frees nothing, and the blocks go (with a `discard` mount, waiting for the disk) only
+    /// when the torrent stops, off the path to completion.
+    private var resumeFD: Int32 = -1
     /// Every this many bytes written, writeback of the file starts, so the commit's `fsync` finds
     /// little left to write.
     static let writebackBatch = 4 << 20
@@ -42,6 +49,25 @@ final class WrittenContent: @unchecked Sendable {
 
     /// Every piece is on disk.
     var isComplete: Bool { onDisk.isComplete }
+
+    /// Writes the download's resume file in place; false on an I/O error (errno set).
+    func saveResume(_ file: ResumeFile) -> Bool {
+        if resumeFD < 0 { resumeFD = open(ResumeFile.path(for: storage.path), O_RDWR | O_CREAT | O_CLOEXEC, 0o644) }
+        return resumeFD >= 0 && file.write(to: resumeFD)
+    }
+
+    /// Removes the resume file (every piece is on disk), holding it open so nothing is freed yet.
+    func removeResume() {
+        let path = ResumeFile.path(for: storage.path)
+        if resumeFD < 0 { resumeFD = open(path, O_RDONLY | O_CLOEXEC) }
+        unlink(path)
+    }
+
+    /// Lets go of the resume file (the torrent stopped).
+    func close() {
+        if resumeFD >= 0 { Glibc.close(resumeFD) }
+        resumeFD = -1
+    }
 
     enum WriteOutcome: Sendable, Equatable {
         case written
