@@ -244,6 +244,30 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
         #expect(try String(contentsOfFile: file, encoding: .utf8) == "not a directory")
     }
 
+    /// A directory where the partial file or its lock belongs: the error names it and says to
+    /// remove it, and the directory is left alone.
+    @Test(arguments: ["", ".lock"])
+    func fileStorePartialThatIsADirectorySaysWhatToDo(_ suffix: String) async throws {
+        let root = (NSTemporaryDirectory() as NSString).appendingPathComponent("docket-partial-dir-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let inTheWay = "\(root)/partial/\(digest.hex)\(suffix)"
+        try FileManager.default.createDirectory(atPath: inTheWay + "/inside", withIntermediateDirectories: true)
+        let store = FileImageStore(root: root)
+        do {
+            let write = try await store.beginResumableWrite(digest)
+            Issue.record("a resumable write over the directory \(inTheWay) succeeded: \(write.path)")
+        } catch {
+            #expect("\(error)" == "\(inTheWay): is a directory where the partial download of \(digest) belongs; "
+                    + "remove it (rm -r '\(inTheWay)') and pull again")
+        }
+        #expect(FileManager.default.fileExists(atPath: inTheWay + "/inside"))
+        // Once it is removed, as the message says, the write goes ahead.
+        try FileManager.default.removeItem(atPath: inTheWay)
+        let write = try await store.beginResumableWrite(digest)
+        #expect(write.isResumable && write.path == "\(root)/partial/\(digest.hex)")
+        await store.cancel(write)
+    }
+
     @Test func fileStoreLayout() async throws {
         let root = (NSTemporaryDirectory() as NSString).appendingPathComponent("docket-layout-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(atPath: root) }
