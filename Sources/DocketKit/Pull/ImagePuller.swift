@@ -187,7 +187,8 @@ public struct ImagePuller: Sendable {
         let resumed = min(final.bytesResumed, layer.size)
         let fromPeers = min(final.bytesFromPeers, layer.size - resumed)
         let outcome = LayerOutcome(size: layer.size, fromRegistry: layer.size - resumed - fromPeers, fromPeers: fromPeers, resumed: resumed)
-        events(.layerDone(digest, size: layer.size, fromRegistry: outcome.fromRegistry, fromPeers: outcome.fromPeers))
+        events(.layerDone(digest, size: layer.size, fromRegistry: outcome.fromRegistry, fromPeers: outcome.fromPeers,
+                          resumed: outcome.resumed))
         if seeder.continuesSeedingAfterRename { return (outcome, transfer) }
         await transfer.stop()
         return (outcome, await seedStoredLayer(digest, torrent: torrent))
