@@ -58,6 +58,8 @@ public struct ImagePuller: Sendable {
     /// and the manifest is not stored.
     public func download(_ reference: ImageReference, events: @escaping @Sendable (PullEvent) -> Void = { _ in }) async throws -> Result {
         let start = ContinuousClock.now
+        // Downloads of pulls killed before they could clean up (their locks went with them).
+        await store.removeAbandonedWrites()
         let resolved = try await registry.resolve(reference)
         let manifest = resolved.manifest
         events(.resolved(reference: reference, digest: resolved.manifestDigest, layers: manifest.layers))
