@@ -7,6 +7,8 @@
 // end of file and stops the program: SIGTERM, SIGTERM again after a second, SIGKILL after three.
 // The program has PR_SET_PDEATHSIG = SIGKILL towards the watcher (single-threaded, so the thread
 // that forked it lives as long as the watcher does), so killing the watcher kills the program.
+// Once the program has exited, the watcher removes the `cleanup` paths (the program's scratch files),
+// which the starting process, if it was killed, cannot do.
 // The watcher passes SIGTERM, SIGUSR1 and SIGUSR2 on to the program and ends the way the program
 // ended (same status, or the same signal). It ignores SIGINT, SIGQUIT and SIGHUP: a terminal sends
 // those to the whole process group, the program included, and passing them on would deliver them
@@ -74,9 +76,16 @@ static void exit_like(int status) {
     _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
 }
 
+// Removes `paths` in order (files, then the directory holding them): what only the program used.
+static void remove_paths(char *const paths[]) {
+    for (int i = 0; paths && paths[i]; i++) {
+        if (unlink(paths[i]) != 0 && (errno == EISDIR || errno == EPERM)) rmdir(paths[i]);
+    }
+}
+
 // The watcher's loop: fd 3 is the lifeline. Never returns.
-static void watch(pid_t program) __attribute__((noreturn));
-static void watch(pid_t program) {
+static void watch(pid_t program, char *const cleanup[]) __attribute__((noreturn));
+static void watch(pid_t program, char *const cleanup[]) {
     sigset_t blocked, waiting;
     sigemptyset(&blocked);
     sigaddset(&blocked, SIGCHLD);
@@ -95,7 +104,10 @@ static void watch(pid_t program) {
     for (;;) {
         int status;
         pid_t done = waitpid(program, &status, WNOHANG);
-        if (done == program) exit_like(status);
+        if (done == program) {
+            remove_paths(cleanup);
+            exit_like(status);
+        }
         if (done < 0 && errno != EINTR) _exit(1);
         for (unsigned i = 0; i < FORWARDED_COUNT; i++) {
             if (pending_signals[i]) {
@@ -135,7 +147,8 @@ static void watch(pid_t program) {
 int docket_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 
 pid_t docket_spawn_watched(const char *path, char *const argv[], char *const envp[],
-                           int input_fd, int output_fd, int lifeline_fd, const char *watcher_name) {
+                           int input_fd, int output_fd, int lifeline_fd, const char *watcher_name,
+                           char *const cleanup[]) {
     pid_t watcher = fork();
     if (watcher != 0) return watcher;  // the parent, or -1 and errno
 
@@ -172,5 +185,5 @@ pid_t docket_spawn_watched(const char *path, char *const argv[], char *const env
     // The program's output must reach end of file when the program exits, not when the watcher does.
     close(1);
     close(2);
-    watch(program);
+    watch(program, cleanup);
 }

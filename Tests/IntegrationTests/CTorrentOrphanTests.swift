@@ -20,17 +20,19 @@ import Testing
         let partial = "\(store)/partial/\(payload.digest.hex)"
 
         // Watched from a thread of its own: once ctorrent has written part of the big layer, kill.
-        let children = try await Blocking.run { () -> [Int32] in
+        let (children, scratch) = try await Blocking.run { () -> ([Int32], [String]) in
             var children: [Int32] = []
             for _ in 0..<1500 {
                 children = ProcessTree.descendants(of: pullPID, named: "ctorrent")
                 if !children.isEmpty, ProcessTree.allocatedBytes(partial) > 0 { break }
                 usleep(20_000)
             }
+            // Each ctorrent's scratch directory (torrent and bitfield files): its `-b` argument's directory.
+            let scratch = children.compactMap { ProcessTree.argument(after: "-b", of: $0) }.map { ($0 as NSString).deletingLastPathComponent }
             kill(pullPID, signal)
             var status: Int32 = 0
             while waitpid(pullPID, &status, 0) < 0 && errno == EINTR {}
-            return children
+            return (children, scratch)
         }
         defer { for pid in children where ProcessTree.isAlive(pid, named: "ctorrent") { kill(pid, SIGKILL) } }
         #expect(!children.isEmpty, "no ctorrent was started under docket-cli \(pullPID)")
@@ -46,6 +48,16 @@ import Testing
             return survivors
         }
         #expect(survivors.isEmpty, "ctorrent \(survivors) outlived docket-cli pull killed by signal \(signal)")
+        #expect(scratch.count == children.count, "no -b argument in the command lines of \(children)")
+        let leftovers = try await Blocking.run { () -> [String] in
+            var leftovers = scratch
+            for _ in 0..<100 where !leftovers.isEmpty {
+                leftovers = leftovers.filter { FileManager.default.fileExists(atPath: $0) }
+                usleep(20_000)
+            }
+            return leftovers
+        }
+        #expect(leftovers.isEmpty, "ctorrent scratch directories left behind: \(leftovers)")
         #expect(ProcessTree.ctorrents(mentioning: store).isEmpty, "a ctorrent still works on \(store)")
     }
 }
@@ -73,6 +85,14 @@ enum ProcessTree {
                   let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
             return String(decoding: cmdline, as: UTF8.self).contains(text)
         }
+    }
+
+    /// The argument that follows `flag` in the command line of `pid`.
+    static func argument(after flag: String, of pid: Int32) -> String? {
+        guard let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return nil }
+        let arguments = cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+        guard let index = arguments.firstIndex(of: flag), index + 1 < arguments.count else { return nil }
+        return arguments[index + 1]
     }
 
     /// True while `pid` runs under that name (an exited, unreaped process counts as gone).

@@ -68,8 +68,10 @@ int docket_pipe_cloexec(int fds[2]);
 // watcher stops the program (SIGTERM, again after 1 s, SIGKILL after 3 s). SIGTERM, SIGUSR1 and
 // SIGUSR2 sent to the watcher reach the program, SIGKILL kills both; the watcher ignores the
 // terminal's SIGINT, SIGQUIT and SIGHUP (the program gets those itself) and exits the way the
-// program did (status 127 when it could not start).
+// program did (status 127 when it could not start), after removing the `cleanup` paths (NULL-ended,
+// or NULL: files first, then their directory), which a killed caller could not remove.
 pid_t docket_spawn_watched(const char *path, char *const argv[], char *const envp[],
-                           int input_fd, int output_fd, int lifeline_fd, const char *watcher_name);
+                           int input_fd, int output_fd, int lifeline_fd, const char *watcher_name,
+                           char *const cleanup[]);
 
 #endif

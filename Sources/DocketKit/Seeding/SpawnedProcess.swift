@@ -37,8 +37,9 @@ final class SpawnedProcess: Sendable {
     }
 
     /// Starts `executable arguments` with standard input from /dev/null; throws `DocketError.torrent`
-    /// naming the executable when it cannot be started.
-    static func spawn(_ executable: String, _ arguments: [String],
+    /// naming the executable when it cannot be started. Once the program has exited, the watcher
+    /// removes `cleanup` (files first, then their directory), even when this process was killed.
+    static func spawn(_ executable: String, _ arguments: [String], cleanup: [String] = [],
                       onOutput: @escaping @Sendable (Data) -> Void,
                       onExit: @escaping @Sendable (Exit) -> Void) throws -> SpawnedProcess {
         func failure(_ what: String, _ code: Int32) -> DocketError {
@@ -63,8 +64,9 @@ final class SpawnedProcess: Sendable {
             throw failure("/dev/null: ", code)
         }
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        let spawned = docket_spawn_watched(executable, argv, environ, null, output[1], lifeline[0], "docket-watch")
+        let removals = cleanup.map { strdup($0) } + [nil]
+        defer { (argv + removals).forEach { free($0) } }
+        let spawned = docket_spawn_watched(executable, argv, environ, null, output[1], lifeline[0], "docket-watch", removals)
         let code = errno
         close(null)
         close(output[1])
