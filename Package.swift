@@ -25,7 +25,7 @@ let package = Package(
         // Our BitTorrent engine: codecs (Bencode, Metainfo, PeerWire, Tracker) and the session.
         .target(name: "DocketTorrent", dependencies: ["DocketCore"]),
         // Public protocols, value types and the client-side backends.
-        .target(name: "DocketKit", dependencies: ["DocketCore", "DocketTorrent"]),
+        .target(name: "DocketKit", dependencies: ["DocketCore", "DocketTorrent", "CDocketShims"]),
         // The registry: libmicrohttpd server, SQLite metadata, blob store, tracker, seeding.
         .target(name: "DocketRegistryServer",
                 dependencies: ["DocketKit", "DocketTorrent", "DocketCore", "CMicroHTTPD", "CSQLite", "CDocketShims"]),

@@ -64,9 +64,15 @@ public protocol ImageStore: Sendable {
     /// Records a manifest under its digest and the reference's tag.
     func putManifest(_ bytes: Data, for reference: ImageReference) async throws -> Digest
     func manifest(for reference: ImageReference) async throws -> Data?
+    /// Removes what writers that died left behind (their plain writes and companions), never the
+    /// writes of live ones. `ImagePuller` calls it when a pull starts.
+    func removeAbandonedWrites() async
 }
 
 extension ImageStore {
+    /// Stores that keep nothing across processes have nothing to remove.
+    public func removeAbandonedWrites() async {}
+
     /// Stores without a resumable place start a plain write.
     public func beginResumableWrite(_ digest: Digest) async throws -> BlobWrite {
         try await beginWrite(digest)

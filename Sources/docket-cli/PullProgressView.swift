@@ -32,7 +32,7 @@ final class PullProgressView: Sendable {
     func show(_ event: PullEvent) {
         switch mode {
         case .json: Console.line(Self.json(event))
-        case .plain: if let line = Self.plainLine(event) { Console.line(line) }
+        case .plain: if let line = event.line { Console.line(line) }
         case .terminal: showOnTerminal(event)
         }
     }
@@ -59,12 +59,13 @@ final class PullProgressView: Sendable {
                 force = false
             case .layerSkipped(let digest, _):
                 state.layers[digest]?.status = "Already exists"
-            case .layerDone(let digest, let size, let fromRegistry, let fromPeers):
+            case .layerDone(let digest, let size, let fromRegistry, let fromPeers, let resumed):
                 state.layers[digest]?.verified = size
-                state.layers[digest]?.status = "Pull complete (\(ByteFormat.megabytes(fromRegistry)) registry, \(ByteFormat.megabytes(fromPeers)) peers)"
+                state.layers[digest]?.status = "Pull complete (\(ByteFormat.megabytes(fromRegistry)) registry, \(ByteFormat.megabytes(fromPeers)) peers"
+                    + (resumed > 0 ? ", \(ByteFormat.megabytes(resumed)) resumed)" : ")")
             case .notice(let text): permanent = "notice: \(text)"
             case .pulled(let summary): permanent = summary.line
-            default: permanent = Self.plainLine(event)
+            default: permanent = event.line
             }
             let now = ContinuousClock.now
             guard force || permanent != nil || now - state.lastDraw > .milliseconds(100) else { return }
@@ -97,33 +98,6 @@ final class PullProgressView: Sendable {
         return "\(short): Downloading [\(bar)] \(String(format: "%.1f", Double(layer.verified) / 1e6))/\(ByteFormat.megabytes(layer.size)) (\(source))"
     }
 
-    // MARK: - Plain lines
-
-    static func plainLine(_ event: PullEvent) -> String? {
-        switch event {
-        case .resolved(let reference, let digest, let layers):
-            "resolved \(reference) to \(digest): \(layers.count) layers"
-        case .layerStarted(let digest, let size, let source):
-            "\(digest.hex.prefix(12)): downloading \(ByteFormat.megabytes(size)) over \(source == .http ? "HTTP" : "BitTorrent")"
-        case .layerProgress:
-            nil
-        case .layerSkipped(let digest, _):
-            "\(digest.hex.prefix(12)): already exists"
-        case .layerDone(let digest, _, let fromRegistry, let fromPeers):
-            "\(digest.hex.prefix(12)): pull complete (\(ByteFormat.megabytes(fromRegistry)) from registry, \(ByteFormat.megabytes(fromPeers)) from peers)"
-        case .notice(let text):
-            "notice: \(text)"
-        case .pulled(let summary):
-            summary.line
-        case .deployed:
-            "deployed"
-        case .seeding(let layers, let seconds):
-            "seeding \(layers) layer\(layers == 1 ? "" : "s") for \(String(format: "%.0f", seconds)) s (Ctrl-C stops)"
-        case .seedingStopped(let uploaded):
-            "stopped seeding: uploaded \(ByteFormat.megabytes(uploaded)) to peers"
-        }
-    }
-
     // MARK: - JSON
 
     static func json(_ event: PullEvent) -> String {
@@ -137,12 +111,13 @@ final class PullProgressView: Sendable {
         case .layerProgress(let digest, let progress):
             object = ["event": "layerProgress", "digest": digest.description, "verifiedBytes": progress.verifiedBytes,
                       "totalBytes": progress.totalBytes, "bytesFromRegistry": progress.bytesFromRegistry,
-                      "bytesFromPeers": progress.bytesFromPeers, "connectedPeers": progress.connectedPeers]
+                      "bytesFromPeers": progress.bytesFromPeers, "bytesResumed": progress.bytesResumed,
+                      "connectedPeers": progress.connectedPeers]
         case .layerSkipped(let digest, let size):
             object = ["event": "layerSkipped", "digest": digest.description, "size": size]
-        case .layerDone(let digest, let size, let fromRegistry, let fromPeers):
+        case .layerDone(let digest, let size, let fromRegistry, let fromPeers, let resumed):
             object = ["event": "layerDone", "digest": digest.description, "size": size,
-                      "bytesFromRegistry": fromRegistry, "bytesFromPeers": fromPeers]
+                      "bytesFromRegistry": fromRegistry, "bytesFromPeers": fromPeers, "bytesResumed": resumed]
         case .notice(let text):
             object = ["event": "notice", "message": text]
         case .pulled(let summary):

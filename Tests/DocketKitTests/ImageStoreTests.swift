@@ -244,6 +244,75 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
         #expect(try String(contentsOfFile: file, encoding: .utf8) == "not a directory")
     }
 
+    /// A directory where the partial file or its lock belongs: the error names it and says to
+    /// remove it, and the directory is left alone.
+    @Test(arguments: ["", ".lock"])
+    func fileStorePartialThatIsADirectorySaysWhatToDo(_ suffix: String) async throws {
+        let root = (NSTemporaryDirectory() as NSString).appendingPathComponent("docket-partial-dir-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let inTheWay = "\(root)/partial/\(digest.hex)\(suffix)"
+        try FileManager.default.createDirectory(atPath: inTheWay + "/inside", withIntermediateDirectories: true)
+        let store = FileImageStore(root: root)
+        do {
+            let write = try await store.beginResumableWrite(digest)
+            Issue.record("a resumable write over the directory \(inTheWay) succeeded: \(write.path)")
+        } catch {
+            #expect("\(error)" == "\(inTheWay): is a directory where the partial download of \(digest) belongs; "
+                    + "remove it (rm -r '\(inTheWay)') and pull again")
+        }
+        #expect(FileManager.default.fileExists(atPath: inTheWay + "/inside"))
+        // Once it is removed, as the message says, the write goes ahead.
+        try FileManager.default.removeItem(atPath: inTheWay)
+        let write = try await store.beginResumableWrite(digest)
+        #expect(write.isResumable && write.path == "\(root)/partial/\(digest.hex)")
+        await store.cancel(write)
+    }
+
+    /// A pull killed while writing into `tmp/` leaves its file and companions unlocked: the next
+    /// pull's sweep removes them, and keeps the writes this process and another one still hold.
+    @Test func abandonedPlainWritesAreRemovedAndLiveOnesKept() async throws {
+        let root = (NSTemporaryDirectory() as NSString).appendingPathComponent("docket-sweep-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let tmp = "\(root)/tmp"
+        let store = FileImageStore(root: root)
+        let mine = try await store.beginWrite(digest)
+        try bytes.write(to: URL(fileURLWithPath: mine.path))
+        try Data("resume".utf8).write(to: URL(fileURLWithPath: mine.path + ".docket-resume"))
+        // Another process's write, locked the way a live pull locks it.
+        let theirs = "\(tmp)/\(digest.hex).\(UUID().uuidString)"
+        let marker = "\(root)/locked"
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        holder.arguments = ["-c", "import fcntl, sys, time; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX); "
+                            + "open(sys.argv[2], 'w').close(); time.sleep(30)", theirs, marker]
+        try holder.run()
+        defer { if holder.isRunning { kill(holder.processIdentifier, SIGKILL) } }
+        for _ in 0..<100 where !FileManager.default.fileExists(atPath: marker) { try await Task.sleep(for: .milliseconds(50)) }
+        try Data("theirs".utf8).write(to: URL(fileURLWithPath: theirs + ".docket-resume"))
+        // A dead pull's write, its resume file, and a resume file whose write is already gone.
+        let dead = "\(tmp)/\(digest.hex).\(UUID().uuidString)"
+        try Data("half a layer".utf8).write(to: URL(fileURLWithPath: dead))
+        try Data("resume".utf8).write(to: URL(fileURLWithPath: dead + ".docket-resume"))
+        let orphan = "\(tmp)/\(digest.hex).\(UUID().uuidString).docket-resume"
+        try Data("resume".utf8).write(to: URL(fileURLWithPath: orphan))
+        // Not a plain write's name (a manifest being written): not ours to judge.
+        let other = "\(tmp)/\(UUID().uuidString)"
+        try Data("manifest".utf8).write(to: URL(fileURLWithPath: other))
+
+        await store.removeAbandonedWrites()
+
+        let left = Set(try FileManager.default.contentsOfDirectory(atPath: tmp).map { "\(tmp)/\($0)" })
+        #expect(left == [mine.path, mine.path + ".docket-resume", theirs, theirs + ".docket-resume", other])
+        // The kept write still commits and lets go of its lock; once the other process is gone too,
+        // the next sweep removes its write and every companion left without a write.
+        try await store.commit(mine)
+        #expect(await store.contains(digest))
+        kill(holder.processIdentifier, SIGKILL)
+        holder.waitUntilExit()
+        await store.removeAbandonedWrites()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: tmp) == [(other as NSString).lastPathComponent])
+    }
+
     @Test func fileStoreLayout() async throws {
         let root = (NSTemporaryDirectory() as NSString).appendingPathComponent("docket-layout-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(atPath: root) }

@@ -111,9 +111,11 @@ struct TorrentSeederSuiteTests {
         _ = FileManager.default.createFile(atPath: target, contents: nil)
         let download = try await seeder.download(torrent: other.torrent, to: target)
         let streams = [SeederTestSupport.collect(seed.progress), SeederTestSupport.collect(download.progress)]
-        let pids = [seed, download].compactMap { ($0 as? CTorrentTransfer)?.pid }
+        let watchers = [seed, download].compactMap { ($0 as? CTorrentTransfer)?.pid }
+        var pids: [Int32] = []
+        for watcher in watchers { pids += try await SeederTestSupport.ctorrents(under: watcher) }
         if backend == .ctorrent {
-            #expect(pids.count == 2 && pids.allSatisfy { SeederTestSupport.isLiveChild($0, named: "ctorrent") })
+            #expect(pids.count == 2, "expected one ctorrent under each of the watchers \(watchers), found \(pids)")
         }
         let waiting = Task { try await download.waitUntilComplete() }
 
@@ -128,7 +130,8 @@ struct TorrentSeederSuiteTests {
             _ = try await SeederTestSupport.within(.seconds(10), "\(backend) progress stream after shutdown") { await stream.value }
         }
         #expect(await download.currentProgress().isComplete == false)
-        for pid in pids { #expect(!SeederTestSupport.isLiveChild(pid, named: "ctorrent"), "ctorrent \(pid) outlived shutdown") }
+        for pid in pids { #expect(!SeederTestSupport.isLiveDescendant(pid, of: getpid(), named: "ctorrent"), "ctorrent \(pid) outlived shutdown") }
+        for pid in watchers { #expect(ProcessEntry(pid) == nil, "watcher \(pid) was not reaped") }
         #expect(SeederTestSupport.ctorrentProcesses(mentioning: payload.directory).isEmpty)
         await #expect(throws: DocketError.self) { _ = try await seeder.seed(torrent: payload.torrent, from: payload.path) }
         #expect(SeederTestSupport.ctorrentProcesses(mentioning: payload.directory).isEmpty)

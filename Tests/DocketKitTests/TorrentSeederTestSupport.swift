@@ -171,23 +171,55 @@ enum SeederTestSupport {
         }
     }
 
-    /// PIDs of live ctorrent processes (children of this test run) whose command line mentions `text`.
+    /// PIDs of live ctorrent processes started by this test run (through their watchers) whose
+    /// command line mentions `text`.
     static func ctorrentProcesses(mentioning text: String) -> [Int32] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap { Int32($0) }.filter { pid in
-            guard isLiveChild(pid, named: "ctorrent"),
+            guard isLiveDescendant(pid, of: getpid(), named: "ctorrent"),
                   let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
             return String(decoding: cmdline, as: UTF8.self).contains(text)
         }
     }
 
-    /// True when `pid` is a child of this process called `name` that is running or not yet reaped.
-    static func isLiveChild(_ pid: Int32, named name: String) -> Bool {
+    /// True when `pid` is called `name`, has not exited, and `ancestor` is on its parent chain.
+    static func isLiveDescendant(_ pid: Int32, of ancestor: Int32, named name: String) -> Bool {
+        guard let entry = ProcessEntry(pid), entry.name == name, entry.state != "Z" else { return false }
+        var parent = entry.parent
+        for _ in 0..<64 where parent > 1 {
+            if parent == ancestor { return true }
+            guard let next = ProcessEntry(parent) else { return false }
+            parent = next.parent
+        }
+        return false
+    }
+
+    /// Live ctorrent processes under the watcher `pid` (a `CTorrentTransfer.pid`), waiting up to two
+    /// seconds for the watcher to start one.
+    static func ctorrents(under pid: Int32) async throws -> [Int32] {
+        for _ in 0..<100 {
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+            let found = entries.compactMap { Int32($0) }.filter { isLiveDescendant($0, of: pid, named: "ctorrent") }
+            if !found.isEmpty { return found }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return []
+    }
+}
+
+/// One line of /proc/PID/stat: the command name, state and parent.
+struct ProcessEntry {
+    var name: String
+    var state: Character
+    var parent: Int32
+
+    init?(_ pid: Int32) {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { return false }
-        let comm = stat[stat.index(after: open)..<close]
+              let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { return nil }
         let fields = stat[stat.index(after: close)...].split(separator: " ")
-        guard fields.count > 2, let parent = Int32(fields[1]) else { return false }
-        return comm == name && parent == getpid()
+        guard fields.count > 2, let state = fields[0].first, let parent = Int32(fields[1]) else { return nil }
+        name = String(stat[stat.index(after: open)..<close])
+        self.state = state
+        self.parent = parent
     }
 }

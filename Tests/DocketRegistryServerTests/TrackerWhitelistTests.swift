@@ -14,7 +14,8 @@ import Testing
 
     /// A child process this test owns that exits with status 42 on `SIGHUP` (python3, which
     /// unblocks and handles the signal whatever it inherited); returns once the handler is set.
-    private func hangupListener(_ dir: String) async throws -> Process {
+    /// A process that exits 42 on SIGHUP; `name` becomes its command name (/proc/PID/comm).
+    private func hangupListener(_ dir: String, name: String = "opentracker") async throws -> Process {
         let ready = dir + "/ready-\(UUID().uuidString.prefix(6))"
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
@@ -22,9 +23,10 @@ import Testing
             import signal, sys, time
             signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGHUP])
             signal.signal(signal.SIGHUP, lambda *_: sys.exit(42))
+            open('/proc/self/comm', 'w').write(sys.argv[2])
             open(sys.argv[1], 'w').close()
             time.sleep(60)
-            """, ready]
+            """, ready, name]
         try process.run()
         for _ in 0..<200 where !FileManager.default.fileExists(atPath: ready) { try? await Task.sleep(for: .milliseconds(25)) }
         return process
@@ -94,6 +96,27 @@ import Testing
         #expect(try fromFile.read() == [first, second])
     }
 
+    /// A pid (or a stale pid file) naming a process that is not opentracker: refused at start and
+    /// at each write, naming the pid and what it is, and the process gets no SIGHUP.
+    @Test func refusesToSignalAProcessThatIsNotOpentracker() async throws {
+        let dir = try LiveRegistry.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let other = try await hangupListener(dir, name: "postgres")
+        defer { if other.isRunning { other.terminate() } }
+        let pid = other.processIdentifier
+        try "\(pid)\n".write(toFile: dir + "/tracker.pid", atomically: true, encoding: .utf8)
+        for reload in [TrackerWhitelist.Reload.pid(pid), .pidFile(dir + "/tracker.pid")] {
+            let whitelist = TrackerWhitelist(path: dir + "/whitelist", reload: reload)
+            let checked = #expect(throws: TrackerWhitelistError.self) { try whitelist.check() }
+            #expect(checked?.description.contains("process \(pid)") == true, "\(checked?.description ?? "")")
+            #expect(checked?.description.contains("is 'postgres', not opentracker") == true, "\(checked?.description ?? "")")
+            #expect(throws: TrackerWhitelistError.self) { try whitelist.write([first]) }
+        }
+        #expect(try String(contentsOfFile: dir + "/whitelist", encoding: .utf8).contains(first.hex), "the file itself is written")
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(other.isRunning, "process \(pid) got SIGHUP although it is not opentracker")
+    }
+
     @Test func checkNamesWhatIsWrong() throws {
         let dir = try LiveRegistry.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -112,7 +135,7 @@ import Testing
         #expect(message(TrackerWhitelist(path: dir + "/w", reload: .pidFile(dir + "/none.pid"))).contains("pid file \(dir)/none.pid cannot be read"))
         try "opentracker\n".write(toFile: dir + "/bad.pid", atomically: true, encoding: .utf8)
         #expect(message(TrackerWhitelist(path: dir + "/w", reload: .pidFile(dir + "/bad.pid"))).contains("holds 'opentracker', not a process id"))
-        #expect(message(TrackerWhitelist(path: dir + "/w", reload: .pid(getpid()))) == "no error")
+        #expect(message(TrackerWhitelist(path: dir + "/w", reload: .pid(getpid()))).contains("process \(getpid()) is '"))
         // A file the registry did not write (a config, another project's list) is not taken over;
         // an empty one, or one it wrote, is.
         let foreign = dir + "/opentracker.conf"

@@ -57,6 +57,17 @@ import Testing
         let transferred = try #require(summary["bytesFromRegistry"] as? Int64) + (try #require(summary["bytesFromPeers"] as? Int64))
         // Every piece on record when the first run died was on disk and hashed again.
         #expect(resumed >= (Int64(recorded.set) - 1) * pieceLength, "resumed \(resumed) of \(layerBytes) layer bytes")
+        // Each layer's own lines count what was resumed too, and they add up to the summary's count.
+        let done = events.filter { $0["event"] as? String == "layerDone" }
+        let payloadDone = try #require(done.last { $0["digest"] as? String == payload.digest.description })
+        let payloadResumed = try #require(payloadDone["bytesResumed"] as? Int64, "layerDone: \(payloadDone)")
+        #expect(payloadResumed >= (Int64(recorded.set) - 1) * pieceLength, "layerDone: \(payloadDone)")
+        #expect(progress["bytesResumed"] as? Int64 == payloadResumed, "layerProgress: \(progress)")
+        #expect(done.reduce(Int64(0)) { $0 + ($1["bytesResumed"] as? Int64 ?? -1) } == resumed)
+        for layer in done {
+            let parts = ["bytesFromRegistry", "bytesFromPeers", "bytesResumed"].map { layer[$0] as? Int64 ?? -1 }
+            #expect(parts.reduce(0, +) == layer["size"] as? Int64, "layerDone parts do not add up to the size: \(layer)")
+        }
         let stored = try #require(summary["bytesAlreadyStored"] as? Int64)
         // Blobs the first run finished are skipped; the rest is either resumed or transferred.
         #expect(transferred + resumed + stored == total)

@@ -64,4 +64,19 @@ int docket_start_writeback(int fd, int64_t offset, int64_t count);
 // journal commit. `mode` applies with O_CREAT.
 int docket_open_noatime(const char *path, int flags, unsigned int mode);
 
+// pipe2(fds, O_CLOEXEC), which needs _GNU_SOURCE; 0 or -1 and errno.
+int docket_pipe_cloexec(int fds[2]);
+// Starts `path` (argv, envp) under a watcher process and returns the watcher's pid, or -1 and errno
+// (watched_spawn.c). The program gets `input_fd` as standard input and `output_fd` as standard output
+// and error, nothing else. The watcher holds the read end `lifeline_fd` of a pipe whose write end
+// the caller keeps (close-on-exec) and closes only when done: when the caller's process dies the
+// watcher stops the program (SIGTERM, again after 1 s, SIGKILL after 3 s). SIGTERM, SIGUSR1 and
+// SIGUSR2 sent to the watcher reach the program, SIGKILL kills both; the watcher ignores the
+// terminal's SIGINT, SIGQUIT and SIGHUP (the program gets those itself) and exits the way the
+// program did (status 127 when it could not start), after removing the `cleanup` paths (NULL-ended,
+// or NULL: files first, then their directory), which a killed caller could not remove.
+pid_t docket_spawn_watched(const char *path, char *const argv[], char *const envp[],
+                           int input_fd, int output_fd, int lifeline_fd, const char *watcher_name,
+                           char *const cleanup[]);
+
 #endif

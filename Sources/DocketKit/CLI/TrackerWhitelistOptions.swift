@@ -13,7 +13,7 @@ package struct TrackerWhitelistOptions: Sendable, Hashable {
 
     static let specs: [OptionSpec] = [
         .option("--tracker-whitelist", "FILE", "Keep this tracker whitelist file (opentracker's access.whitelist, host path) listing every torrent's info-hash."),
-        .option("--tracker-pid", "PID", "Send SIGHUP to this process after each whitelist write (opentracker reloads it)."),
+        .option("--tracker-pid", "PID", "Send SIGHUP to this opentracker process after each whitelist write (it reloads the list); another program is refused."),
         .option("--tracker-pidfile", "FILE", "Like --tracker-pid, reading the process id from FILE before each signal."),
     ]
 

@@ -58,6 +58,8 @@ public struct ImagePuller: Sendable {
     /// and the manifest is not stored.
     public func download(_ reference: ImageReference, events: @escaping @Sendable (PullEvent) -> Void = { _ in }) async throws -> Result {
         let start = ContinuousClock.now
+        // Downloads of pulls killed before they could clean up (their locks went with them).
+        await store.removeAbandonedWrites()
         let resolved = try await registry.resolve(reference)
         let manifest = resolved.manifest
         events(.resolved(reference: reference, digest: resolved.manifestDigest, layers: manifest.layers))
@@ -187,7 +189,8 @@ public struct ImagePuller: Sendable {
         let resumed = min(final.bytesResumed, layer.size)
         let fromPeers = min(final.bytesFromPeers, layer.size - resumed)
         let outcome = LayerOutcome(size: layer.size, fromRegistry: layer.size - resumed - fromPeers, fromPeers: fromPeers, resumed: resumed)
-        events(.layerDone(digest, size: layer.size, fromRegistry: outcome.fromRegistry, fromPeers: outcome.fromPeers))
+        events(.layerDone(digest, size: layer.size, fromRegistry: outcome.fromRegistry, fromPeers: outcome.fromPeers,
+                          resumed: outcome.resumed))
         if seeder.continuesSeedingAfterRename { return (outcome, transfer) }
         await transfer.stop()
         return (outcome, await seedStoredLayer(digest, torrent: torrent))

@@ -17,8 +17,9 @@ public enum PullEvent: Sendable, Hashable {
     case layerProgress(Digest, TransferProgress)
     /// Already in the store; nothing downloaded.
     case layerSkipped(Digest, size: Int64)
-    /// Verified and committed to the store.
-    case layerDone(Digest, size: Int64, fromRegistry: Int64, fromPeers: Int64)
+    /// Verified and committed to the store: `size` = `fromRegistry` + `fromPeers` + `resumed`
+    /// (verified bytes an interrupted earlier pull left in the store's partial file).
+    case layerDone(Digest, size: Int64, fromRegistry: Int64, fromPeers: Int64, resumed: Int64 = 0)
     /// Something the user may want to know (fallbacks, tracker trouble).
     case notice(String)
     /// Every blob and the manifest are stored.

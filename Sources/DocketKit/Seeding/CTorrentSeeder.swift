@@ -171,7 +171,9 @@ final class CTorrentTransfer: TorrentTransfer {
             try BlobFile.writeAtomically(torrent, to: torrentPath, temporaryDirectory: directory)
             // Held while spawning, so an exit reported at once finds the process recorded.
             try transfer.process.withLockedValue { process in
+                // The watcher removes the torrent, bitfield and directory should this process be killed.
                 process = try SpawnedProcess.spawn(configuration.executable, command,
+                                                   cleanup: [torrentPath, "\(directory)/blob.bf", directory],
                                                    onOutput: { transfer.received($0) }, onExit: { transfer.exited($0) })
             }
         }

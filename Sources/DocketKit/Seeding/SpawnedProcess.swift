@@ -1,12 +1,20 @@
+import CDocketShims
 import Foundation
 
-/// A helper program run with `posix_spawn`, its signals reset: an empty signal mask and default
-/// handlers. Foundation's `Process` passes on the spawning thread's mask, and every libdispatch
-/// worker (so any thread a task runs on, and threads started from them) blocks SIGTERM and SIGINT:
-/// a ctorrent started that way ignores SIGTERM until it is killed.
+/// A helper program that dies with this process, however this process ends (SIGKILL included).
+///
+/// It runs under a watcher (`docket_spawn_watched`, C): a forked process holding the read end of a
+/// pipe whose write end only this process keeps. When this process dies the kernel closes that end,
+/// and the watcher stops the program (SIGTERM, again after a second, SIGKILL after three); killing
+/// the watcher kills the program (PR_SET_PDEATHSIG towards the single-threaded watcher). `pid` is the
+/// watcher's: signals sent to it reach the program, and it exits the way the program did.
+/// (PR_SET_PDEATHSIG on the program itself would fire when the *thread* that started it exits, and
+/// posix_spawn cannot set it.) The program starts with an empty signal mask and default handlers:
+/// every libdispatch worker blocks SIGTERM and SIGINT, and a ctorrent that inherited that ignored
+/// SIGTERM until it was killed.
 ///
 /// Standard output and error go to `onOutput`, from a thread of the process's own that reads
-/// until end of file, then reaps the child (`waitpid` on its PID only) and calls `onExit`.
+/// until end of file, then reaps the watcher (`waitpid` on its PID only) and calls `onExit`.
 final class SpawnedProcess: Sendable {
     let pid: pid_t
     private let reaped = LockedBox(false)
@@ -29,47 +37,49 @@ final class SpawnedProcess: Sendable {
     }
 
     /// Starts `executable arguments` with standard input from /dev/null; throws `DocketError.torrent`
-    /// naming the executable when it cannot be started.
-    static func spawn(_ executable: String, _ arguments: [String],
+    /// naming the executable when it cannot be started. Once the program has exited, the watcher
+    /// removes `cleanup` (files first, then their directory), even when this process was killed.
+    static func spawn(_ executable: String, _ arguments: [String], cleanup: [String] = [],
                       onOutput: @escaping @Sendable (Data) -> Void,
                       onExit: @escaping @Sendable (Exit) -> Void) throws -> SpawnedProcess {
-        var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else {
-            throw DocketError.torrent("cannot start \(executable): pipe: \(String(cString: strerror(errno)))")
+        func failure(_ what: String, _ code: Int32) -> DocketError {
+            DocketError.torrent("cannot start \(executable): \(what)\(String(cString: strerror(code)))")
         }
-        // Not inherited by other children this process starts meanwhile (the child gets dup2 copies).
-        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
+        // The watcher reports a program that cannot run only as status 127: check first.
+        guard access(executable, X_OK) == 0 else { throw failure("", errno) }
+        // Close-on-exec from the start, so no program another thread starts meanwhile inherits them
+        // (the watcher closes everything but its own descriptors).
+        var output: [Int32] = [0, 0]
+        guard docket_pipe_cloexec(&output) == 0 else { throw failure("pipe: ", errno) }
+        var lifeline: [Int32] = [0, 0]
+        guard docket_pipe_cloexec(&lifeline) == 0 else {
+            let code = errno
+            output.forEach { close($0) }
+            throw failure("pipe: ", code)
+        }
+        let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        guard null >= 0 else {
+            let code = errno
+            (output + lifeline).forEach { close($0) }
+            throw failure("/dev/null: ", code)
+        }
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var spawned: pid_t = 0
-        let result = posix_spawn(&spawned, executable, &actions, &attributes, argv, environ)
-        let pid = spawned
-        close(fds[1])
-        guard result == 0 else {
-            close(fds[0])
-            throw DocketError.torrent("cannot start \(executable): \(String(cString: strerror(result)))")
+        let removals = cleanup.map { strdup($0) } + [nil]
+        defer { (argv + removals).forEach { free($0) } }
+        let spawned = docket_spawn_watched(executable, argv, environ, null, output[1], lifeline[0], "docket-watch", removals)
+        let code = errno
+        close(null)
+        close(output[1])
+        close(lifeline[0])
+        guard spawned > 0 else {
+            close(output[0])
+            close(lifeline[1])
+            throw failure("fork: ", code)
         }
+        let pid = spawned
+        let lifelineEnd = lifeline[1]
+        let reader = output[0]
         let process = SpawnedProcess(pid: pid)
-        let reader = fds[0]
         let thread = Thread {
             var buffer = [UInt8](repeating: 0, count: 16 << 10)
             while true {
@@ -86,6 +96,7 @@ final class SpawnedProcess: Sendable {
             var status: Int32 = 0
             while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
             process.reaped.withLockedValue { $0 = true }
+            close(lifelineEnd)
             let signal = status & 0x7f
             onExit(signal == 0 ? .status((status >> 8) & 0xff) : .signal(signal))
         }

@@ -120,14 +120,10 @@ enum BlobFile {
         }
     }
 
-    /// Creates an empty, uniquely named file for `digest` in `directory` (made if missing).
+    /// Creates an empty, uniquely named file for `digest` in `directory` (made if missing), locked
+    /// until the write commits or cancels (see `TemporaryBlob`).
     static func beginWrite(_ digest: Digest, in directory: String) async throws -> BlobWrite {
-        let path = "\(directory)/\(digest.hex).\(UUID().uuidString)"
-        try await Blocking.run {
-            try makeDirectory(directory)
-            try createEmpty(path)
-        }
-        return BlobWrite(digest: digest, path: path)
+        try await Blocking.run { try TemporaryBlob.begin(digest, in: directory) }
     }
 
     /// The resumable write for `digest` under `partialDirectory`, or, while another writer holds
@@ -139,19 +135,18 @@ enum BlobFile {
 
     /// Removes a write's file for good (committed elsewhere, or its bytes were wrong).
     static func discard(_ write: BlobWrite) {
-        if write.isResumable { PartialBlob.remove(write.path) } else { unlink(write.path) }
+        if write.isResumable { PartialBlob.remove(write.path) } else { removePlain(write.path) }
     }
 
     /// Abandons a write: a resumable one keeps its bytes for the next attempt.
     static func abandon(_ write: BlobWrite) {
-        if write.isResumable { PartialBlob.release(write.path) } else { unlink(write.path) }
+        if write.isResumable { PartialBlob.release(write.path) } else { removePlain(write.path) }
     }
 
-    /// Creates (or truncates) an empty file, so a writer can open it by path.
-    static func createEmpty(_ path: String) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw failure("create", path) }
-        close(fd)
+    /// Removes a plain write's file, then lets go of its lock.
+    private static func removePlain(_ path: String) {
+        unlink(path)
+        TemporaryBlob.release(path)
     }
 
     /// The error for the current `errno`: a full disk is `DocketError.diskFull`, anything else names the operation.

@@ -6,7 +6,8 @@ import Foundation
 ///
 /// ```
 /// <root>/blobs/sha256/<hex>        committed blobs, named by the sha256 of their bytes
-/// <root>/tmp/<hex>.<uuid>          writes in progress (filled by the caller, then renamed)
+/// <root>/tmp/<hex>.<uuid>          writes in progress (filled by the caller, then renamed), flock'd by
+///                                  their writer; those nobody holds are removed when a pull starts
 /// <root>/partial/<hex>             resumable writes (torrent downloads), kept across interrupted pulls
 /// <root>/partial/<hex>.lock        flock held by the one process writing <hex>; others use tmp/
 /// <root>/partial/<hex>.*           the downloader's companions, e.g. <hex>.docket-resume (verified pieces)
@@ -78,8 +79,20 @@ public struct FileImageStore: ImageStore {
             try BlobFile.rename(write.path, to: destination)
             // The partial's companions (resume file, lock) go with it; so does a partial left by an
             // earlier attempt when this blob came another way (e.g. over HTTP).
-            if write.isResumable { BlobFile.discard(write) } else { PartialBlob.dropLeftover(write.digest, in: partials) }
+            if write.isResumable {
+                BlobFile.discard(write)
+            } else {
+                TemporaryBlob.release(write.path)
+                PartialBlob.dropLeftover(write.digest, in: partials)
+            }
         }
+    }
+
+    /// Removes what pulls that died (killed, crashed) left under `tmp/`: plain writes nobody holds
+    /// and their companions. Writes of pulls still running, here or in another process, stay.
+    public func removeAbandonedWrites() async {
+        let directory = temporaryDirectory
+        _ = try? await Blocking.run(name: "docket.store.sweep") { TemporaryBlob.removeAbandoned(in: directory) }
     }
 
     public func cancel(_ write: BlobWrite) async {

@@ -22,7 +22,7 @@ enum PartialBlob {
         // A writer that commits removes the lock file: a lock taken on a removed file is stale, retry.
         for _ in 0..<8 {
             let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-            guard fd >= 0 else { throw BlobFile.failure("create", lockPath) }
+            guard fd >= 0 else { throw errno == EISDIR ? inTheWay(lockPath, digest) : BlobFile.failure("create", lockPath) }
             guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
                 let code = errno
                 close(fd)
@@ -37,14 +37,22 @@ enum PartialBlob {
             }
             let data = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
             guard data >= 0 else {
+                let error = errno == EISDIR ? inTheWay(path, digest) : BlobFile.failure("create", path)
                 close(fd)
-                throw BlobFile.failure("create", path)
+                throw error
             }
             close(data)
             held.withLockedValue { $0[path] = fd }
             return BlobWrite(digest: digest, path: path, isResumable: true)
         }
         return nil
+    }
+
+    /// A directory where the partial file (or its lock) belongs: the store did not make it, and
+    /// removing it is safe (its bytes are at most a download to redo).
+    private static func inTheWay(_ path: String, _ digest: Digest) -> DocketError {
+        .fileSystem(path: path, reason: "is a directory where the partial download of \(digest) belongs; "
+                    + "remove it (rm -r '\(path)') and pull again")
     }
 
     /// After `digest` was committed through another write: a partial of it left by an earlier

@@ -38,7 +38,7 @@ public struct TrackerWhitelist: Sendable, Hashable {
     }
 
     /// Checks before serving that the file can be written (its directory exists and is writable)
-    /// and that the process to signal exists.
+    /// and that the process to signal exists and is opentracker.
     /// - Throws: `TrackerWhitelistError` naming the path or pid and what to do.
     public func check() throws {
         let directory = self.directory
@@ -114,7 +114,8 @@ public struct TrackerWhitelist: Sendable, Hashable {
         return hashes
     }
 
-    /// Sends `SIGHUP` to the tracker (nothing for `.none`).
+    /// Sends `SIGHUP` to the tracker (nothing for `.none`); throws, signalling nobody, when the
+    /// pid names no process or one that is not opentracker.
     public func signal() throws {
         guard let pid = try processToSignal(probe: false) else { return }
         guard kill(pid, SIGHUP) == 0 else { throw signalFailure(pid) }
@@ -145,11 +146,36 @@ public struct TrackerWhitelist: Sendable, Hashable {
         }
         guard pid > 1 else { throw TrackerWhitelistError("tracker pid \(pid) is not a process to signal; give the tracker's process id") }
         if probe, kill(pid, 0) != 0 { throw signalFailure(pid) }
+        try checkIsOpentracker(pid)
         return pid
     }
 
+    /// SIGHUP ends most programs, so it goes only to a process that is opentracker: its command
+    /// name (`/proc/PID/comm`) or executable starts with `opentracker`. A stale pid file or a
+    /// mistyped pid names some other process.
+    private func checkIsOpentracker(_ pid: Int32) throws {
+        let source = pidSource
+        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/comm") else {
+            throw TrackerWhitelistError("no process \(pid)\(source) to tell to reload the whitelist \(path): is the tracker running? check the pid")
+        }
+        let name = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")) ?? ""
+        let isTracker = name.lowercased().hasPrefix("opentracker")
+            || (executable as NSString).lastPathComponent.lowercased().hasPrefix("opentracker")
+        guard isTracker else {
+            throw TrackerWhitelistError("process \(pid)\(source) is '\(name)', not opentracker: the registry sends SIGHUP to the "
+                                        + "tracker after each whitelist write and will not signal another program; give opentracker's "
+                                        + "pid (--tracker-pid) or pid file (--tracker-pidfile)")
+        }
+    }
+
+    /// ` (from FILE)` when the pid came from a pid file, for messages.
+    private var pidSource: String {
+        if case .pidFile(let file) = reload { " (from \(file))" } else { "" }
+    }
+
     private func signalFailure(_ pid: Int32) -> TrackerWhitelistError {
-        let source = if case .pidFile(let file) = reload { " (from \(file))" } else { "" }
+        let source = pidSource
         return errno == ESRCH
             ? TrackerWhitelistError("no process \(pid)\(source) to tell to reload the whitelist \(path): is the tracker running? check the pid")
             : TrackerWhitelistError("cannot signal process \(pid)\(source) to reload the whitelist \(path) (\(String(cString: strerror(errno)))); run the registry as the tracker's user or as root")

@@ -27,23 +27,7 @@ enum Command {
                                     check: Bool, timeout: TimeInterval) throws -> CommandResult {
         let outputPath = NSTemporaryDirectory() + "docket-cmd-\(UUID().uuidString)"
         defer { unlink(outputPath) }
-        var env = ProcessInfo.processInfo.environment
-        env.merge(environment) { $1 }
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { (argv + envp).forEach { free($0) } }
-
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var pid: pid_t = 0
-        let spawned = posix_spawnp(&pid, executable, &actions, nil, argv, envp)
-        guard spawned == 0 else {
-            throw CommandError(command: executable, result: CommandResult(status: -1, output: String(cString: strerror(spawned))))
-        }
+        let pid = try start(executable, arguments, environment: environment, outputPath: outputPath)
         var status: Int32 = 0
         let deadline = Date().addingTimeInterval(timeout)
         while waitpid(pid, &status, WNOHANG) == 0 {
@@ -61,6 +45,34 @@ enum Command {
             throw CommandError(command: ([executable] + arguments).joined(separator: " "), result: result)
         }
         return result
+    }
+}
+
+extension Command {
+    /// Starts `executable args…` (looked up on PATH) with stdout and stderr into `outputPath` and
+    /// returns its pid; the caller reaps it with `waitpid`. posix_spawn, not Foundation's `Process`:
+    /// that one learns of an exit from a socket the child inherits, so a grandchild that outlives the
+    /// child (what some tests look for) would keep `waitUntilExit` waiting.
+    static func start(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
+                      outputPath: String = "/dev/null") throws -> pid_t {
+        var env = ProcessInfo.processInfo.environment
+        env.merge(environment) { $1 }
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var pid: pid_t = 0
+        let spawned = posix_spawnp(&pid, executable, &actions, nil, argv, envp)
+        guard spawned == 0 else {
+            throw CommandError(command: executable, result: CommandResult(status: -1, output: String(cString: strerror(spawned))))
+        }
+        return pid
     }
 }
 

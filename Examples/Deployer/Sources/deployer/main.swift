@@ -56,7 +56,7 @@ func deploy(number: Int, options: Options) async throws -> PullSummary {
     do {
         for try await event in puller.pull(reference, deployer: deployer) {
             switch event {
-            case .layerDone(let digest, _, let fromRegistry, let fromPeers):
+            case .layerDone(let digest, _, let fromRegistry, let fromPeers, _):
                 print("[store \(number)] \(digest.hex.prefix(12)) done: \(ByteFormat.megabytes(fromRegistry)) registry, \(ByteFormat.megabytes(fromPeers)) peers")
             case .layerSkipped(let digest, _):
                 print("[store \(number)] \(digest.hex.prefix(12)) already stored")
