@@ -37,7 +37,8 @@ import Testing
             process.send(SIGTERM)
         }
         #expect(result.exit == .signal(SIGTERM))
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // Far less than the 30 s `sleep` would take (generous: the whole suite loads the machine).
+        #expect(ContinuousClock.now - started < .seconds(20))
     }
 
     @Test func programKilledBySignalIsReportedAsSuch() async throws {

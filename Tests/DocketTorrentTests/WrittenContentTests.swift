@@ -42,6 +42,18 @@ import Testing
         #expect(try fileBytes(dir) == source)
     }
 
+    @Test func readingBackStopsAtTheBudgetAndCarriesOn() throws {
+        let (content, source, dir) = try makeContent()
+        defer { content.storage.close(); try? FileManager.default.removeItem(atPath: dir) }
+        for index in 0..<5 {
+            #expect(content.write(piece: index, data: piece(index, of: source), verified: false) == .written)
+        }
+        // Two pieces per call: 0-1, 2-3, then 4 and the digest.
+        #expect(content.advanceHash(budget: 2 * Self.pieceLength) == .more)
+        #expect(content.advanceHash(budget: 2 * Self.pieceLength) == .more)
+        #expect(content.advanceHash(budget: 2 * Self.pieceLength) == .finished(Hasher.sha256(source)))
+    }
+
     @Test func wrongBytesAreNeitherWrittenNorHashed() throws {
         let (content, source, dir) = try makeContent()
         defer { content.storage.close(); try? FileManager.default.removeItem(atPath: dir) }

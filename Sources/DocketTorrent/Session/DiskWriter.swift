@@ -17,7 +17,14 @@ final class DiskWriter: @unchecked Sendable {
         case adopt(Bitfield)
         case saveResume(ResumeFile)
         case release
+        /// More of the on-disk prefix to read back (`hashBudget` per job).
+        case hash
     }
+
+    /// Bytes read back per job: a resumed layer of gigabytes whose first piece lands last is hashed
+    /// in slices, so writes queued behind it, and a stop (`drop` waits for the running job), wait for
+    /// one slice at most.
+    static let hashBudget = 16 << 20
 
     private let condition = NSCondition()
     private var queue: [Job] = []
@@ -132,9 +139,16 @@ final class DiskWriter: @unchecked Sendable {
         case .release:
             content.close()
             return
+        case .hash:
+            break
         }
-        if case .finished(let digest) = content.advanceHash() {
+        switch content.advanceHash(budget: Self.hashBudget) {
+        case .finished(let digest):
             channel.send(.contentHashed(content.infoHash, content.shared, digest))
+        case .more:
+            enqueue(Job(content: content, work: .hash))
+        case .pending:
+            break
         }
     }
 }

@@ -21,25 +21,32 @@ extension Engine {
     /// Seconds after which a piece shown to one peer and not yet announced is shown to another.
     static let superSeedReshowAfter: Double = 1
 
+    /// Seconds a shown piece that its puller has not passed on counts against it (`revealPieces`).
+    static let superSeedPassOnWindow: Double = 2
+
     func isSuperSeeding(_ torrent: Torrent) -> Bool {
         configuration.superSeeding && torrent.isComplete
     }
 
     /// Tops the peer up to `superSeedRevealAhead` shown pieces it has not received, and to twice
-    /// that many it has not passed on (no other peer holds them yet). Without the second limit a
-    /// puller that started first collected shown pieces faster than its upload could pass them on
-    /// (swarm lab, N = 8: one host took 27 MB from the registry, 2-3x the others, and finished 1.3 s
-    /// after them); counting only passed-on pieces against the first limit kept the seed's link
-    /// waiting (0.2 s slower).
+    /// that many it has not passed on (no other peer holds them yet; shown in the last
+    /// `superSeedPassOnWindow` seconds; only while another peer still downloads). Without the second
+    /// limit a puller that started first collected shown pieces faster than its upload could pass
+    /// them on (swarm lab, N = 8: one host took 27 MB from the registry, 2-3x the others, and
+    /// finished 1.3 s after them); counting unpassed pieces against the first limit kept the seed's
+    /// link waiting (0.2 s slower). The window and the lone-peer exception keep a puller that has
+    /// nobody to pass pieces to, or whose peers take nothing, from being shown nothing at all.
     func revealPieces(to peer: PeerConnection, in torrent: Torrent) {
         let count = torrent.pieceCount
         guard count > 0, peer.bitfield.count == count else { return }
+        let othersDownload = torrent.peers.values.contains { $0 !== peer && !$0.bitfield.isComplete }
         var missing = 0, notPassedOn = 0
         for index in peer.revealed {
             if !peer.bitfield.contains(index) {
                 missing += 1
                 notPassedOn += 1
-            } else if torrent.availability[index] <= 1 {
+            } else if othersDownload, torrent.availability[index] <= 1,
+                      now - torrent.revealedAt[index] < Self.superSeedPassOnWindow {
                 notPassedOn += 1
             }
         }

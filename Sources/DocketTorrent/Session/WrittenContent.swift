@@ -102,19 +102,23 @@ final class WrittenContent: @unchecked Sendable {
         for index in 0..<metainfo.pieceCount where pieces.contains(index) { onDisk.insert(index) }
     }
 
-    /// Reads back and hashes the pieces that now extend the hashed prefix. Returns the content's
-    /// sha256 once the last piece is in, or nil there when reading back failed (the caller then
-    /// hashes the file itself); `.pending` until then, and after it was reported once.
-    func advanceHash() -> HashProgress {
+    /// Reads back and hashes the pieces that now extend the hashed prefix, at most about `budget`
+    /// bytes (`.more` when it stopped there: call again). Returns the content's sha256 once the last
+    /// piece is in, or nil there when reading back failed (the caller then hashes the file itself);
+    /// `.pending` until then, and after it was reported once.
+    func advanceHash(budget: Int = .max) -> HashProgress {
         guard !finished else { return .pending }
+        var read = 0
         while hashedPieces < metainfo.pieceCount, onDisk.contains(hashedPieces) {
+            if read >= budget { return .more }
             let size = metainfo.pieceSize(hashedPieces)
             if buffer.count < size { buffer = [UInt8](repeating: 0, count: size) }
             let offset = Int64(hashedPieces) * Int64(metainfo.pieceLength)
-            let read = buffer.withUnsafeMutableBytes { storage.read(offset: offset, count: size, into: $0.baseAddress!) }
-            guard read else { return finish(nil) }
+            let ok = buffer.withUnsafeMutableBytes { storage.read(offset: offset, count: size, into: $0.baseAddress!) }
+            guard ok else { return finish(nil) }
             buffer.withUnsafeBytes { hasher!.update(UnsafeRawBufferPointer(rebasing: $0[0..<size])) }
             hashedPieces += 1
+            read += size
         }
         guard hashedPieces == metainfo.pieceCount, let done = hasher.take() else { return .pending }
         return finish(done.finalize())
@@ -122,6 +126,8 @@ final class WrittenContent: @unchecked Sendable {
 
     enum HashProgress: Equatable {
         case pending
+        /// Stopped at the budget with more on disk to hash.
+        case more
         case finished([UInt8]?)
     }
 
