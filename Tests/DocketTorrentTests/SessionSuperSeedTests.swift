@@ -98,6 +98,19 @@ import Testing
         return pieces
     }
 
+    /// A fake peer that "receives" each shown piece at once and announces it, until the seed shows
+    /// nothing more for `quiet` s; returns every piece it was shown.
+    private static func announceEveryShownPiece(_ peer: FakePeer, quiet: Double) -> [Int] {
+        var shown = Self.shown(to: peer, quiet: quiet)
+        var announced = 0
+        while announced < shown.count {
+            for index in shown[announced...] { _ = peer.send(.have(piece: index)) }
+            announced = shown.count
+            shown += Self.shown(to: peer, quiet: quiet)
+        }
+        return shown
+    }
+
     /// A peer that announces every shown piece but passes none on (the other peer, still
     /// downloading, takes nothing from it) is shown at most twice the reveal-ahead; as the other peer
     /// gets some, it is shown more. Alone with the seed it is shown everything (see below).
@@ -117,13 +130,7 @@ import Testing
             guard hub.readHandshake() != nil else { throw SessionTestSupport.TimedOut(what: "handshake") }
             // It "receives" each shown piece at once and says so; the seed shows more while it may.
             // (All within `superSeedPassOnWindow`, after which unpassed pieces stop counting.)
-            var shown = Self.shown(to: hub, quiet: 0.25)
-            var announced = 0
-            while announced < shown.count {
-                for index in shown[announced...] { _ = hub.send(.have(piece: index)) }
-                announced = shown.count
-                shown += Self.shown(to: hub, quiet: 0.25)
-            }
+            let shown = Self.announceEveryShownPiece(hub, quiet: 0.25)
             // The other peer gets ten of them: the hub has passed ten on.
             for index in shown.prefix(10) { _ = other.send(.have(piece: index)) }
             return (shown, Self.shown(to: hub, quiet: 0.25).count)
@@ -144,14 +151,7 @@ import Testing
             let peer = try FakePeer(dialing: port)
             peer.sendHandshake(infoHash: metainfo.infoHash, peerID: .random(prefix: "-LN0001-"))
             guard peer.readHandshake() != nil else { throw SessionTestSupport.TimedOut(what: "handshake") }
-            var shown = Self.shown(to: peer, quiet: 0.5)
-            var announced = 0
-            while announced < shown.count {
-                for index in shown[announced...] { _ = peer.send(.have(piece: index)) }
-                announced = shown.count
-                shown += Self.shown(to: peer, quiet: 0.5)
-            }
-            return shown
+            return Self.announceEveryShownPiece(peer, quiet: 0.5)
         }
         #expect(Set(shown) == Set(0..<metainfo.pieceCount))
     }

@@ -43,6 +43,25 @@ import Testing
         #expect(status.verifiedBytes == 1_500_000)
     }
 
+    /// The download limit holds for web-seed bytes too: after the web seed's 2 s grace, 1.5 MB at
+    /// 500 kB/s takes about 2.75 s more (a quarter second of burst aside), not the fraction of a
+    /// second the loopback server needs.
+    @Test func downloadLimitCoversTheWebSeed() async throws {
+        let fixture = try Fixture("webseed-limit", size: 1_500_000)
+        defer { fixture.cleanUp() }
+        var configuration = TorrentClient.Configuration.testing
+        configuration.downloadRateLimit = 500_000
+        let client = try TorrentClient(configuration: configuration)
+        defer { client.shutdown() }
+        let started = ContinuousClock.now
+        let handle = try client.add(fixture.metainfo, path: fixture.dir + "/download.bin", seeding: false)
+        try await SessionTestSupport.withTimeout(60, "limited web seed download") { try await handle.waitUntilComplete() }
+        let elapsed = ContinuousClock.now - started
+        #expect(SessionTestSupport.filesEqual(fixture.source, fixture.dir + "/download.bin"))
+        #expect(handle.status().bytesFromWebSeed == 1_500_000)
+        #expect(elapsed > .seconds(4), "1.5 MB at 500 kB/s took \(elapsed)")
+    }
+
     /// A server that ignores Range and answers 200 gives nothing: only a 206 for the asked range counts.
     @Test func refusesWebSeedThatIgnoresRange() async throws {
         let fixture = try Fixture("webseed-norange", size: 600_000, honourRange: false)

@@ -31,7 +31,9 @@ import Testing
         let downloads: @Sendable () -> Set<String> = { Self.downloads(in: tmp, of: hex) }
         let (live, killed, liveFiles, killedFiles) = try await Blocking.run { () -> (pid_t, pid_t, Set<String>, Set<String>) in
             for _ in 0..<250 where !FileManager.default.fileExists(atPath: marker) { usleep(20_000) }
-            let live = try Command.start(CLIBinary.path, pull("live", 1_000_000))
+            // Slow enough (8 MB at 250 kB/s: about 30 s) to be still running when the next pull has
+            // swept, however loaded the machine (at 1 MB/s it had finished first in a full test run).
+            let live = try Command.start(CLIBinary.path, pull("live", 250_000))
             var liveFiles: Set<String> = []
             for _ in 0..<500 where liveFiles.isEmpty {
                 liveFiles = downloads()
@@ -66,7 +68,7 @@ import Testing
         // And the live pull still finishes.
         let status = try await Blocking.run { () -> Int32 in
             var status: Int32 = 0
-            for _ in 0..<3000 where waitpid(live, &status, WNOHANG) == 0 { usleep(20_000) }
+            for _ in 0..<4500 where waitpid(live, &status, WNOHANG) == 0 { usleep(20_000) }
             return status
         }
         #expect(status == 0, "the live pull ended with wait status \(status)")

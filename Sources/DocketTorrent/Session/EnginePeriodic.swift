@@ -21,6 +21,7 @@ extension Engine {
                     fillRequests(peer)
                     flush(peer)
                 }
+                for torrent in torrents.values { scheduleWebSeed(torrent) }
             }
         }
         for torrent in torrents.values where now - torrent.lastPublishTime >= 0.25 {

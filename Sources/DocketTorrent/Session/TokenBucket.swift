@@ -26,6 +26,12 @@ struct TokenBucket {
         tokens -= Double(n)
         return true
     }
+
+    /// Takes `n` tokens even past zero, for transfers larger than the burst (a web seed's whole
+    /// piece): the debt holds everything else back until refills pay it.
+    mutating func charge(_ n: Int) {
+        tokens -= Double(n)
+    }
 }
 
 /// A clock for the engine: monotonic seconds.

@@ -18,10 +18,14 @@ extension Engine {
             defer { index += 1 }
             guard !torrent.have.contains(index), torrent.writing[index] == nil, !torrent.webSeedInFlight.contains(index),
                   !providers.contains(where: { $0.bitfield.contains(index) }) else { continue }
-            if let partial = torrent.partials[index] {
-                guard partial.owner == nil, !partial.hasRequests else { continue }
-                torrent.partials[index] = nil
+            if let partial = torrent.partials[index], partial.owner != nil || partial.hasRequests { continue }
+            // The download limit covers web-seed bytes too: a fetch waits until the bucket is out of
+            // debt, then charges its whole piece (`tick` calls this again as it refills).
+            if let bucket = downloadBucket {
+                guard bucket.tokens > 0 else { return }
+                downloadBucket?.charge(torrent.metainfo.pieceSize(index))
             }
+            torrent.partials[index] = nil
             torrent.webSeedInFlight.insert(index)
             fetchPiece(torrent, index: index, url: url)
         }
