@@ -23,6 +23,19 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: store.temporaryDirectory).isEmpty)
     }
 
+    /// A data directory that is a file is named as such, not with Foundation's "error 512" text.
+    @Test func dataDirectoryThatIsAFileSaysSo() throws {
+        let root = try LiveRegistry.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let file = root + "/data"
+        try Data("not a directory".utf8).write(to: URL(fileURLWithPath: file))
+        let error = #expect(throws: RegistryServerError.self) { _ = try BlobStore(root: file) }
+        let text = String(describing: try #require(error))
+        #expect(text.contains(file) && text.contains("is a file, not a directory"), "\(text)")
+        #expect(!text.contains("512"))
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == "not a directory")
+    }
+
     @Test func mismatchLeavesNothingBehind() throws {
         let root = try LiveRegistry.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: root) }

@@ -23,6 +23,10 @@ package enum CommandDefaults {
         if url.contains("://") && !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
             throw spec.usageError("--registry must be an http:// or https:// URL (or host:port), not '\(url)'")
         }
+        let full = url.contains("://") ? url : "http://" + url
+        guard let parsed = URLComponents(string: full), let host = parsed.host, !host.isEmpty else {
+            throw spec.usageError("--registry '\(url)' is not a URL: give http://HOST:PORT (or HOST:PORT)")
+        }
         return url
     }
 
