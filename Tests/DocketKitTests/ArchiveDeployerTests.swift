@@ -37,6 +37,18 @@ import Testing
         #expect(FileManager.default.contents(atPath: directory + "/keep") == Data("keep".utf8))
     }
 
+    @Test func aMissingOrFileParentSaysWhatToDo() async throws {
+        let directory = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        await #expect { try await ArchiveDeployer(path: directory + "/missing/x.tar").prepare() } throws: {
+            "\($0)".contains("directory \(directory)/missing does not exist; create it")
+        }
+        try Data("file".utf8).write(to: URL(fileURLWithPath: directory + "/file"))
+        await #expect { try await ArchiveDeployer(path: directory + "/file/x.tar").prepare() } throws: {
+            "\($0)".contains("is a file, not a directory; give --output a path in a directory")
+        }
+    }
+
     @Test func dotAndSlashAreRefusedWithoutCrashing() async throws {
         for path in [".", "/", ".."] {
             await #expect(throws: DocketError.self) { try await ArchiveDeployer(path: path).prepare() }

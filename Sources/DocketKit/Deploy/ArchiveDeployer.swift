@@ -19,10 +19,10 @@ public struct ArchiveDeployer: Deployer {
         }
         let parent = (path as NSString).deletingLastPathComponent
         guard manager.fileExists(atPath: parent, isDirectory: &isDirectory) else {
-            throw DocketError.fileSystem(path: path, reason: "directory \(parent) does not exist")
+            throw DocketError.fileSystem(path: path, reason: "directory \(parent) does not exist; create it (mkdir -p '\(parent)') or give --output a path in an existing directory")
         }
         guard isDirectory.boolValue else {
-            throw DocketError.fileSystem(path: path, reason: "\(parent) is a file, not a directory")
+            throw DocketError.fileSystem(path: path, reason: "\(parent) is a file, not a directory; give --output a path in a directory")
         }
     }
 
