@@ -89,6 +89,14 @@ import Testing
         return (seed, metainfo)
     }
 
+    /// A fake peer past the handshake with the seed at `port`.
+    private static func connect(to port: UInt16, _ metainfo: Metainfo, id prefix: String) throws -> FakePeer {
+        let peer = try FakePeer(dialing: port)
+        peer.sendHandshake(infoHash: metainfo.infoHash, peerID: .random(prefix: prefix))
+        guard peer.readHandshake() != nil else { throw SessionTestSupport.TimedOut(what: "handshake of \(prefix)") }
+        return peer
+    }
+
     /// The pieces a fake peer is shown (`have`s from the seed) until it is shown nothing for `quiet` s.
     private static func shown(to peer: FakePeer, quiet: Double) -> [Int] {
         var pieces: [Int] = []
@@ -122,12 +130,8 @@ import Testing
         let ahead = (1 << 20) / (16 << 10) / 2  // the reveal budget in pieces, shared by two peers
         let port = seed.listenPort
         let (first, second) = try await Blocking.run(name: "test.hub") { () throws -> ([Int], Int) in
-            let other = try FakePeer(dialing: port)
-            other.sendHandshake(infoHash: metainfo.infoHash, peerID: .random(prefix: "-HB0002-"))
-            guard other.readHandshake() != nil else { throw SessionTestSupport.TimedOut(what: "handshake") }
-            let hub = try FakePeer(dialing: port)
-            hub.sendHandshake(infoHash: metainfo.infoHash, peerID: .random(prefix: "-HB0001-"))
-            guard hub.readHandshake() != nil else { throw SessionTestSupport.TimedOut(what: "handshake") }
+            let other = try Self.connect(to: port, metainfo, id: "-HB0002-")
+            let hub = try Self.connect(to: port, metainfo, id: "-HB0001-")
             // It "receives" each shown piece at once and says so; the seed shows more while it may.
             // (All within `superSeedPassOnWindow`, after which unpassed pieces stop counting.)
             let shown = Self.announceEveryShownPiece(hub, quiet: 0.25)
@@ -148,9 +152,7 @@ import Testing
         defer { seed.shutdown() }
         let port = seed.listenPort
         let shown = try await Blocking.run(name: "test.lone") { () throws -> [Int] in
-            let peer = try FakePeer(dialing: port)
-            peer.sendHandshake(infoHash: metainfo.infoHash, peerID: .random(prefix: "-LN0001-"))
-            guard peer.readHandshake() != nil else { throw SessionTestSupport.TimedOut(what: "handshake") }
+            let peer = try Self.connect(to: port, metainfo, id: "-LN0001-")
             return Self.announceEveryShownPiece(peer, quiet: 0.5)
         }
         #expect(Set(shown) == Set(0..<metainfo.pieceCount))
@@ -165,15 +167,11 @@ import Testing
         defer { seed.shutdown() }
         let port = seed.listenPort
         let shown = try await Blocking.run(name: "test.end") { () throws -> [Int] in
-            let holder = try FakePeer(dialing: port)
-            holder.sendHandshake(infoHash: metainfo.infoHash, peerID: .random(prefix: "-EN0001-"))
-            guard holder.readHandshake() != nil else { throw SessionTestSupport.TimedOut(what: "handshake") }
+            let holder = try Self.connect(to: port, metainfo, id: "-EN0001-")
             var all = Bitfield(count: metainfo.pieceCount)
             for index in 0..<metainfo.pieceCount { all.insert(index) }
             _ = holder.send(.bitfield(all.bytes))
-            let newcomer = try FakePeer(dialing: port)
-            newcomer.sendHandshake(infoHash: metainfo.infoHash, peerID: .random(prefix: "-EN0002-"))
-            guard newcomer.readHandshake() != nil else { throw SessionTestSupport.TimedOut(what: "handshake") }
+            let newcomer = try Self.connect(to: port, metainfo, id: "-EN0002-")
             return Self.shown(to: newcomer, quiet: 1.5)
         }
         #expect(!shown.isEmpty)

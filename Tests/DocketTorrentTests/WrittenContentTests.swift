@@ -25,6 +25,13 @@ import Testing
         Array(source[index * Self.pieceLength..<min(source.count, (index + 1) * Self.pieceLength)])
     }
 
+    /// Writes `pieces` of `source`, each expected to land.
+    private func writeAll(_ pieces: some Sequence<Int>, of source: [UInt8], to content: WrittenContent) {
+        for index in pieces {
+            #expect(content.write(piece: index, data: piece(index, of: source), verified: false) == .written)
+        }
+    }
+
     private func fileBytes(_ dir: String) throws -> [UInt8] {
         [UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/out.bin")))
     }
@@ -45,9 +52,7 @@ import Testing
     @Test func readingBackStopsAtTheBudgetAndCarriesOn() throws {
         let (content, source, dir) = try makeContent()
         defer { content.storage.close(); try? FileManager.default.removeItem(atPath: dir) }
-        for index in 0..<5 {
-            #expect(content.write(piece: index, data: piece(index, of: source), verified: false) == .written)
-        }
+        writeAll(0..<5, of: source, to: content)
         // Two pieces per call: 0-1, 2-3, then 4 and the digest.
         #expect(content.advanceHash(budget: 2 * Self.pieceLength) == .more)
         #expect(content.advanceHash(budget: 2 * Self.pieceLength) == .more)
@@ -61,9 +66,7 @@ import Testing
         bad[7] ^= 0xff
         #expect(content.write(piece: 0, data: bad, verified: false) == .hashMismatch)
         #expect(try fileBytes(dir).prefix(Self.pieceLength).allSatisfy { $0 == 0 })
-        for index in 0..<5 {
-            #expect(content.write(piece: index, data: piece(index, of: source), verified: false) == .written)
-        }
+        writeAll(0..<5, of: source, to: content)
         #expect(content.advanceHash() == .finished(Hasher.sha256(source)))
     }
 
@@ -89,18 +92,14 @@ import Testing
         for index in 0..<3 { adopted.insert(index) }
         content.adopt(adopted)
         #expect(content.advanceHash() == .pending)
-        for index in 3..<5 {
-            #expect(content.write(piece: index, data: piece(index, of: source), verified: false) == .written)
-        }
+        writeAll(3..<5, of: source, to: content)
         #expect(content.advanceHash() == .finished(Hasher.sha256(source)))
     }
 
     @Test func aFileThatCannotBeReadBackGivesNoDigest() throws {
         let (content, source, dir) = try makeContent()
         defer { content.storage.close(); try? FileManager.default.removeItem(atPath: dir) }
-        for index in 0..<5 {
-            #expect(content.write(piece: index, data: piece(index, of: source), verified: false) == .written)
-        }
+        writeAll(0..<5, of: source, to: content)
         // Someone cuts the file short before it is read back: the read hits its end.
         #expect(truncate(dir + "/out.bin", 100) == 0)
         #expect(content.advanceHash() == .finished(nil))

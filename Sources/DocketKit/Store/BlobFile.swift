@@ -1,7 +1,7 @@
 import Foundation
 
 /// File operations the image stores share. Every function blocks: call them on a `Blocking` thread.
-enum BlobFile {
+package enum BlobFile {
     /// Flushes the file at `path` to disk and returns the sha256 of its bytes. The flush runs on a
     /// thread of its own while this one hashes, so a commit waits for the slower of the two rather
     /// than for both (8 pulls committing 100 MB each on one disk: 0.3-0.4 s each in the swarm lab).
@@ -180,7 +180,7 @@ enum BlobFile {
     }
 
     /// The first proper prefix of `path` that exists and is not a directory.
-    private static func fileInPath(_ path: String) -> String? {
+    package static func fileInPath(_ path: String) -> String? {
         var prefix = ""
         for component in path.split(separator: "/").dropLast() {
             prefix += "/" + component

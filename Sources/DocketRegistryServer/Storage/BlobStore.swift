@@ -29,17 +29,6 @@ final class BlobStore: Sendable {
         var created: Bool
     }
 
-    /// The first part of `path` that exists and is not a directory.
-    static func fileInPath(_ path: String) -> String? {
-        var prefix = ""
-        for component in path.split(separator: "/") {
-            prefix += "/" + component
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: prefix, isDirectory: &isDirectory), !isDirectory.boolValue { return prefix }
-        }
-        return nil
-    }
-
     /// The flock'd lock file, until `unlock()`.
     private let lockFD = LockedBox<Int32>(-1)
 
@@ -50,7 +39,7 @@ final class BlobStore: Sendable {
             do {
                 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             } catch {
-                if let file = Self.fileInPath(dir) {
+                if let file = BlobFile.fileInPath(dir) {
                     // Foundation's own text here is "NSCocoaErrorDomain error 512".
                     throw RegistryServerError.io(path: file, reason: "it is a file, not a directory: give the data directory a path that is a directory or does not exist yet")
                 }

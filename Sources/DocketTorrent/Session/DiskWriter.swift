@@ -124,13 +124,10 @@ final class DiskWriter: @unchecked Sendable {
         switch job.work {
         case .piece(let index, let data, let verified):
             let outcome = content.write(piece: index, data: data, verified: verified)
-            if content.isComplete { content.removeResume() }
             channel.send(.pieceWritten(content.infoHash, content.shared, piece: index, outcome))
         case .adopt(let pieces):
             content.adopt(pieces)
-            if content.isComplete { content.removeResume() }
         case .saveResume(let file):
-            guard !content.isComplete else { return }
             if !content.saveResume(file) {
                 logger.warning("cannot write the resume file: \(String(cString: strerror(errno)))",
                                ["torrent.infohash": content.infoHash.hex, "path": ResumeFile.path(for: content.storage.path)])

@@ -18,8 +18,7 @@ extension Engine {
     /// The writer's answer for one piece.
     func pieceWritten(_ torrent: Torrent, piece index: Int, outcome: WrittenContent.WriteOutcome) {
         guard let pending = torrent.writing.removeValue(forKey: index) else { return }
-        let wasHeldUp = pendingWriteBytes >= Self.maxPendingWriteBytes
-        pendingWriteBytes -= pending.size
+        releasePendingWrites(pending.size)
         switch outcome {
         case .written:
             pieceVerified(torrent, index, size: pending.size)
@@ -32,12 +31,18 @@ extension Engine {
             logger.error("torrent failed", ["torrent.infohash": torrent.infoHash.hex, "error": message])
             publish(torrent, force: true)
         }
-        if wasHeldUp && pendingWriteBytes < Self.maxPendingWriteBytes {
-            for other in torrents.values {
-                for peer in other.peers.values {
-                    fillRequests(peer)
-                    flushPending.insert(peer.fd)
-                }
+    }
+
+    /// `bytes` left the disk writer (written, refused, or dropped): when that lifts the hold on
+    /// requests, every peer's pipeline is topped up at once rather than at the next tick.
+    private func releasePendingWrites(_ bytes: Int) {
+        let wasHeldUp = pendingWriteBytes >= Self.maxPendingWriteBytes
+        pendingWriteBytes -= bytes
+        guard wasHeldUp, pendingWriteBytes < Self.maxPendingWriteBytes else { return }
+        for torrent in torrents.values {
+            for peer in torrent.peers.values {
+                fillRequests(peer)
+                flushPending.insert(peer.fd)
             }
         }
     }
@@ -65,7 +70,7 @@ extension Engine {
     func dropWrites(_ torrent: Torrent) {
         guard let content = torrent.content else { return }
         diskWriter.drop(content)
-        for pending in torrent.writing.values { pendingWriteBytes -= pending.size }
+        releasePendingWrites(torrent.writing.values.reduce(0) { $0 + $1.size })
         torrent.writing.removeAll()
     }
 }

@@ -148,13 +148,12 @@ extension Engine {
         writePiece(torrent, partial.index, partial.data, verified: false, contributors: partial.contributors)
     }
 
-    /// On the last piece: drops what is in flight, removes the resume file, tells the tracker.
+    /// On the last piece: drops what is in flight and tells the tracker (the disk writer removed the
+    /// resume file when the last piece reached the disk).
     func completeIfDone(_ torrent: Torrent) {
         if torrent.isComplete {
             for peer in torrent.peers.values { setInterested(peer, false) }
             logger.info("torrent complete", ["torrent.infohash": torrent.infoHash.hex])
-            // A download's disk writer removes it (after any pending write of it).
-            if torrent.content == nil { ResumeFile.remove(forDataAt: torrent.storage.path) }
             torrent.resumeDirty = false
             torrent.partials.removeAll()
             for peer in torrent.peers.values {

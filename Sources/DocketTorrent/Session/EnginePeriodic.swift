@@ -21,7 +21,10 @@ extension Engine {
                     fillRequests(peer)
                     flush(peer)
                 }
-                for torrent in torrents.values { scheduleWebSeed(torrent) }
+                for torrent in torrents.values where torrent.webSeedAwaitsTokens {
+                    torrent.webSeedAwaitsTokens = false
+                    scheduleWebSeed(torrent)
+                }
             }
         }
         for torrent in torrents.values where now - torrent.lastPublishTime >= 0.25 {

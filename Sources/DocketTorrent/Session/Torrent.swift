@@ -55,6 +55,8 @@ final class Torrent {
     var webSeedInFlight: Set<Int> = []
     var webSeedFailures = 0
     var webSeedNextAttempt: Double = 0
+    /// A web-seed fetch waits for the download limit's bucket; `tick` retries as it refills.
+    var webSeedAwaitsTokens = false
     var lastChoke: Double = 0
     var lastOptimistic: Double = 0
     var optimistic: Int32?

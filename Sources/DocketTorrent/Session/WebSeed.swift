@@ -20,9 +20,12 @@ extension Engine {
                   !providers.contains(where: { $0.bitfield.contains(index) }) else { continue }
             if let partial = torrent.partials[index], partial.owner != nil || partial.hasRequests { continue }
             // The download limit covers web-seed bytes too: a fetch waits until the bucket is out of
-            // debt, then charges its whole piece (`tick` calls this again as it refills).
+            // debt (`tick` tries again as it refills), then charges its whole piece.
             if let bucket = downloadBucket {
-                guard bucket.tokens > 0 else { return }
+                guard bucket.tokens > 0 else {
+                    torrent.webSeedAwaitsTokens = true
+                    return
+                }
                 downloadBucket?.charge(torrent.metainfo.pieceSize(index))
             }
             torrent.partials[index] = nil

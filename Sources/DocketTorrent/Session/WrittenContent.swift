@@ -47,17 +47,18 @@ final class WrittenContent: @unchecked Sendable {
         onDisk = Bitfield(count: metainfo.pieceCount)
     }
 
-    /// Every piece is on disk.
-    var isComplete: Bool { onDisk.isComplete }
-
-    /// Writes the download's resume file in place; false on an I/O error (errno set).
+    /// Writes the download's resume file in place; false on an I/O error (errno set). Once every
+    /// piece is on disk there is nothing to resume and nothing is written.
     func saveResume(_ file: ResumeFile) -> Bool {
+        guard !onDisk.isComplete else { return true }
         if resumeFD < 0 { resumeFD = open(ResumeFile.path(for: storage.path), O_RDWR | O_CREAT | O_CLOEXEC, 0o644) }
         return resumeFD >= 0 && file.write(to: resumeFD)
     }
 
-    /// Removes the resume file (every piece is on disk), holding it open so nothing is freed yet.
-    func removeResume() {
+    /// Records a piece as on disk; with the last one the resume file goes (before the caller
+    /// reports that piece), held open so nothing is freed yet.
+    private func markOnDisk(_ index: Int) {
+        guard onDisk.insert(index), onDisk.isComplete else { return }
         let path = ResumeFile.path(for: storage.path)
         if resumeFD < 0 { resumeFD = open(path, O_RDONLY | O_CLOEXEC) }
         unlink(path)
@@ -86,7 +87,7 @@ final class WrittenContent: @unchecked Sendable {
         guard data.withUnsafeBytes({ storage.write(offset: offset, bytes: $0) }) else {
             return .failed("writing piece \(index) to \(storage.path) failed: \(String(cString: strerror(errno)))")
         }
-        onDisk.insert(index)
+        markOnDisk(index)
         unsubmitted += data.count
         if unsubmitted >= Self.writebackBatch || onDisk.isComplete {
             // The whole file's dirty pages at once: pieces arrive out of order, and the block layer
@@ -99,7 +100,7 @@ final class WrittenContent: @unchecked Sendable {
 
     /// Pieces an earlier run left on disk and `ResumeCheck` confirmed.
     func adopt(_ pieces: Bitfield) {
-        for index in 0..<metainfo.pieceCount where pieces.contains(index) { onDisk.insert(index) }
+        for index in 0..<metainfo.pieceCount where pieces.contains(index) { markOnDisk(index) }
     }
 
     /// Reads back and hashes the pieces that now extend the hashed prefix, at most about `budget`
