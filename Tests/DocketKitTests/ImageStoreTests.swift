@@ -244,6 +244,20 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
         #expect(try String(contentsOfFile: file, encoding: .utf8) == "not a directory")
     }
 
+    /// A store that cannot be created (procfs takes no new directories): the error names the
+    /// directory that could not be made and the system's reason, not Foundation's generic text.
+    @Test func fileStoreThatCannotBeCreatedNamesTheDirectory() async throws {
+        let root = "/proc/docket-store-\(UUID().uuidString)/store"
+        let store = FileImageStore(root: root)
+        do {
+            _ = try await store.beginResumableWrite(digest)
+            Issue.record("a write under \(root) succeeded")
+        } catch {
+            let parent = (root as NSString).deletingLastPathComponent
+            #expect("\(error)".hasPrefix("\(parent): creating directory failed: No such file or directory"), "\(error)")
+        }
+    }
+
     /// A directory where the partial file or its lock belongs: the error names it and says to
     /// remove it, and the directory is left alone.
     @Test(arguments: ["", ".lock"])

@@ -91,11 +91,20 @@ package enum BlobFile {
         guard Foundation.rename(from, to) == 0 else { throw failure("rename to \(to)", from) }
     }
 
+    /// Creates `path` and any missing parents; an error names the first directory that could not be
+    /// made and the system's reason (Foundation's own text says only that the operation failed).
     static func makeDirectory(_ path: String) throws {
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            throw translate(error, path: path)
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            var info = stat()
+            if stat(prefix, &info) == 0 {
+                guard info.st_mode & S_IFMT == S_IFDIR else {
+                    throw DocketError.fileSystem(path: path, reason: "\(prefix) is a file, not a directory: choose another location")
+                }
+                continue
+            }
+            if mkdir(prefix, 0o755) != 0 && errno != EEXIST { throw failure("creating directory", prefix) }
         }
     }
 
