@@ -124,7 +124,7 @@ public protocol TorrentTransfer: Sendable {
     /// Returns when every piece is verified on disk; throws if the download failed, was stopped, or
     /// received nothing for the seeder's stall timeout.
     func waitUntilComplete() async throws
-    /// Stops transferring (and seeding) this torrent.
+    /// Stops transferring (and seeding) this torrent; returns once nothing writes to its file any more.
     func stop() async
 }
 

@@ -33,6 +33,14 @@ import Testing
         // Stopped torrents may be added again.
         let again = try client.add(metainfo, path: dir + "/out.bin", seeding: false)
         #expect(again.status().verifiedBytes == 0)
+        // A late stop of the old handle leaves the torrent added again running.
+        handle.stop()
+        #expect(await again.inspect { $0 != nil } == true)
+        #expect(!again.shared.isFinished)
+        // stopAndWait returns with the torrent gone from the engine: it can be added again at once.
+        await again.stopAndWait()
+        #expect(await again.inspect { $0 == nil } == true)
+        _ = try client.add(metainfo, path: dir + "/out.bin", seeding: false)
     }
 
     @Test func seedingRequiresTheWholeFile() throws {

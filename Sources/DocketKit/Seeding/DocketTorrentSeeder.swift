@@ -107,5 +107,5 @@ final class DocketTorrentTransfer: TorrentTransfer {
         }
     }
 
-    func stop() { handle.stop() }
+    func stop() async { await handle.stopAndWait() }
 }

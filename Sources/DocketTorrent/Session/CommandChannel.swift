@@ -4,7 +4,8 @@ import DocketCore
 enum EngineCommand: Sendable {
     case add(TorrentSetup)
     case addPeers(InfoHash, [PeerAddress])
-    case stop(InfoHash)
+    /// Stops the torrent added with this `TorrentShared` (not a later one of the same info-hash).
+    case stop(InfoHash, TorrentShared)
     case trackerResult(InfoHash, Result<[PeerAddress], TrackerFailure>)
     case webSeedResult(InfoHash, piece: Int, Result<[UInt8], TrackerFailure>)
     /// The pieces of a resume file that hashed correctly, for the torrent whose shared state is given.

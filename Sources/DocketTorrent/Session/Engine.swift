@@ -121,8 +121,8 @@ final class Engine {
             guard let torrent = torrents[hash] else { return }
             addKnown(torrent, addresses)
             connectToKnownPeers(torrent)
-        case .stop(let hash):
-            if let torrent = torrents[hash] { stop(torrent) }
+        case .stop(let hash, let shared):
+            if let torrent = torrents[hash], torrent.shared === shared { stop(torrent) }
         case .trackerResult(let hash, let result):
             guard let torrent = torrents[hash] else { return }
             switch result {

@@ -22,8 +22,18 @@ public final class TorrentHandle: Sendable {
     /// `CancellationError` when the task is cancelled.
     public func waitUntilComplete() async throws { try await shared.waitUntilComplete() }
 
-    /// Stops downloading and seeding, announces `stopped` and closes the file. Idempotent.
-    public func stop() { _ = channel.send(.stop(infoHash)) }
+    /// Stops downloading and seeding, announces `stopped` and closes the file. Idempotent. Returns
+    /// at once; the engine does it next (`stopAndWait()` waits). A torrent of the same info-hash
+    /// added again later is not affected.
+    public func stop() { _ = channel.send(.stop(infoHash, shared)) }
+
+    /// `stop()`, returning once the engine has done it: the torrent's connections are closed and
+    /// nothing writes to its file any more, so the file can be reused, moved or removed.
+    public func stopAndWait() async {
+        stop()
+        // Commands run in order: this one runs after the stop.
+        _ = await inspect { _ in () }
+    }
 
     /// Runs `body` on the event loop with the torrent's internal state (nil once stopped); for tests.
     func inspect<T: Sendable>(_ body: @escaping @Sendable (Torrent?) -> T) async -> T? {
