@@ -63,17 +63,18 @@ public final class HTTPClient: Sendable {
 
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_ALL)) }()
 
-    /// Sends the request and buffers the response body.
+    /// Sends the request and buffers the response body. Cancelling the task aborts it.
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
-        try await Blocking.run(name: "docket.http") { try self.perform(request, sink: nil) }
+        try await Blocking.runCancellable(name: "docket.http") { flag in try self.perform(request, cancellation: flag, sink: nil) }
     }
 
-    /// Sends the request and writes a 2xx body to `path` (created or truncated); other statuses are buffered.
+    /// Sends the request and writes a 2xx body to `path` (created or truncated); other statuses are
+    /// buffered. Cancelling the task aborts it.
     public func download(_ request: HTTPRequest, to path: String) async throws -> HTTPResponse {
-        try await Blocking.run(name: "docket.http") {
+        try await Blocking.runCancellable(name: "docket.http") { flag in
             let handle = try FileHandle(forWritingTo: Self.createFile(path))
             defer { try? handle.close() }
-            return try self.perform(request) { status, bytes in
+            return try self.perform(request, cancellation: flag) { status, bytes in
                 guard (200..<300).contains(status) else { return false }
                 try handle.write(contentsOf: Data(bytes))
                 return true
@@ -92,13 +93,14 @@ public final class HTTPClient: Sendable {
     /// them instead (for error bodies). Throwing aborts the transfer.
     public typealias Sink = (Int, UnsafeRawBufferPointer) throws -> Bool
 
-    /// Performs the request on the calling thread. Never call it from the cooperative pool.
-    public func perform(_ request: HTTPRequest, sink: Sink?) throws -> HTTPResponse {
+    /// Performs the request on the calling thread. Never call it from the cooperative pool. A raised
+    /// `cancellation` aborts the transfer within about a second with `CancellationError`.
+    public func perform(_ request: HTTPRequest, cancellation: CancellationFlag? = nil, sink: Sink?) throws -> HTTPResponse {
         guard let easy = curl_easy_init() else {
             throw HTTPClientError(kind: .other, url: request.url, message: "libcurl could not start", curlCode: -1)
         }
         defer { curl_easy_cleanup(easy) }
-        let state = TransferState(sink: sink)
+        let state = TransferState(sink: sink, cancellation: cancellation)
         var headerList: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(headerList) }
 
@@ -163,9 +165,15 @@ public final class HTTPClient: Sendable {
         _ = docket_curl_setopt_ptr(easy, CURLOPT_READDATA, unmanaged.toOpaque())
         _ = docket_curl_setopt_header(easy, headerCallback)
         _ = docket_curl_setopt_ptr(easy, CURLOPT_HEADERDATA, unmanaged.toOpaque())
+        if cancellation != nil {
+            _ = docket_curl_setopt_xferinfo(easy, progressCallback)
+            _ = docket_curl_setopt_ptr(easy, CURLOPT_XFERINFODATA, unmanaged.toOpaque())
+            _ = docket_curl_setopt_long(easy, CURLOPT_NOPROGRESS, 0)
+        }
 
         let code = curl_easy_perform(easy)
         if let error = state.sinkError { throw error }
+        if code == CURLE_ABORTED_BY_CALLBACK, cancellation?.isCancelled == true { throw CancellationError() }
         guard code == CURLE_OK else {
             let kind: HTTPClientError.Kind = switch code {
             case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST: .couldNotConnect
@@ -191,8 +199,18 @@ private final class TransferState {
     var uploadOffset = 0
     var uploadFile: UnsafeMutablePointer<FILE>?
     var sinkError: Error?
+    let cancellation: CancellationFlag?
 
-    init(sink: HTTPClient.Sink?) { self.sink = sink }
+    init(sink: HTTPClient.Sink?, cancellation: CancellationFlag?) {
+        self.sink = sink
+        self.cancellation = cancellation
+    }
+}
+
+/// libcurl calls it at least once a second, also while nothing arrives; nonzero aborts.
+private let progressCallback: @convention(c) (UnsafeMutableRawPointer?, curl_off_t, curl_off_t, curl_off_t, curl_off_t) -> Int32 = { user, _, _, _, _ in
+    let state = Unmanaged<TransferState>.fromOpaque(user!).takeUnretainedValue()
+    return state.cancellation?.isCancelled == true ? 1 : 0
 }
 
 private let writeCallback: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int = { ptr, size, count, user in

@@ -12,6 +12,12 @@ public protocol Registry: Sendable {
     /// the bytes received so far to `progress`.
     func downloadBlob(_ digest: Digest, repository: String, to path: String,
                       progress: @escaping @Sendable (Int64) -> Void) async throws
+    /// Carries on an interrupted `downloadBlob`: `path` holds the blob's first `offset` bytes, and
+    /// only the rest is fetched (an HTTP `Range`). Returns the offset the bytes were appended from:
+    /// `offset`, or 0 when the whole blob was fetched again (the registry ignored the range).
+    /// `progress` counts from the returned offset.
+    func downloadBlob(_ digest: Digest, repository: String, to path: String, resumingAt offset: Int64,
+                      progress: @escaping @Sendable (Int64) -> Void) async throws -> Int64
     /// Uploads an image archive (`docker save` format or an OCI layout tar) as `reference`.
     func push(archiveAt path: String, as reference: ImageReference) async throws -> ResolvedImage
 }
@@ -20,6 +26,13 @@ extension Registry {
     /// Downloads a blob over plain HTTP into `path` without progress reports.
     public func downloadBlob(_ digest: Digest, repository: String, to path: String) async throws {
         try await downloadBlob(digest, repository: repository, to: path, progress: { _ in })
+    }
+
+    /// Registries that cannot fetch part of a blob fetch all of it again.
+    public func downloadBlob(_ digest: Digest, repository: String, to path: String, resumingAt offset: Int64,
+                             progress: @escaping @Sendable (Int64) -> Void) async throws -> Int64 {
+        try await downloadBlob(digest, repository: repository, to: path, progress: progress)
+        return 0
     }
 }
 

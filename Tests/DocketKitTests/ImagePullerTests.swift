@@ -137,6 +137,20 @@ import Testing
         #expect(Self.files(under: store.scratchDirectory).isEmpty)
     }
 
+    /// Starts `puller` and cancels it once a layer's torrent download has started (whether or not
+    /// the layer task already waits in `waitUntilComplete`).
+    static func cancelOnceATorrentStarts(_ puller: ImagePuller, _ reference: ImageReference) async -> Result<ImagePuller.Result, Error> {
+        let (started, startedContinuation) = AsyncStream.makeStream(of: Void.self)
+        let pull = Task {
+            try await puller.download(reference) { event in
+                if case .layerStarted(_, _, .peerToPeer) = event { startedContinuation.yield() }
+            }
+        }
+        for await _ in started { break }
+        pull.cancel()
+        return await pull.result
+    }
+
     /// Regular files below `directory`, relative to it.
     static func files(under directory: String) -> [String] {
         let enumerator = FileManager.default.enumerator(atPath: directory)
@@ -176,16 +190,7 @@ import Testing
         let store = MemoryImageStore()
         let puller = ImagePuller(registry: FakeRegistry(image: image, blobs: blobs), store: store, seeder: seeder,
                                  options: PullOptions(seedTime: .zero))
-        let (started, startedContinuation) = AsyncStream.makeStream(of: Void.self)
-        let pull = Task {
-            try await puller.download(image.reference) { event in
-                if case .layerStarted(_, _, .peerToPeer) = event { startedContinuation.yield() }
-            }
-        }
-        for await _ in started { break }
-        // Whether or not the layer task already waits in waitUntilComplete, cancelling must stop it.
-        pull.cancel()
-        let outcome = await pull.result
+        let outcome = await Self.cancelOnceATorrentStarts(puller, image.reference)
         #expect(throws: CancellationError.self) { try outcome.get() }
         #expect(await store.contains(digestA) == false)
         #expect(try await store.manifest(for: image.reference) == nil)

@@ -158,6 +158,7 @@ public struct ImagePuller: Sendable {
         let digest = layer.digest
         // A partial file an interrupted pull left is carried on: the engine re-hashes what it finds.
         let write = try await store.beginResumableWrite(digest)
+        try await Blocking.run { HTTPResume.disown(write) }
         events(.layerStarted(digest, size: layer.size, source: .peerToPeer))
         let transfer: any TorrentTransfer
         do {
@@ -235,19 +236,36 @@ public struct ImagePuller: Sendable {
         }
     }
 
-    /// Downloads one blob over plain HTTP unless it is stored; `events` nil reports nothing (the config).
-    private func fetchOverHTTP(_ blob: Descriptor, repository: String, events: (@Sendable (PullEvent) -> Void)?) async throws -> LayerOutcome {
+    /// Downloads one blob over plain HTTP unless it is stored, carrying on what an interrupted
+    /// HTTP download of it left (`HTTPResume`); `events` nil reports nothing (the config). Kept
+    /// bytes that prove wrong are fetched again, once.
+    private func fetchOverHTTP(_ blob: Descriptor, repository: String, events: (@Sendable (PullEvent) -> Void)?,
+                               retrying: Bool = false) async throws -> LayerOutcome {
         let digest = blob.digest
         if await store.contains(digest) {
             events?(.layerSkipped(digest, size: blob.size))
             return LayerOutcome(size: blob.size, skipped: true)
         }
-        let write = try await store.beginWrite(digest)
+        var write = try await store.beginResumableWrite(digest)
+        var kept: Int64 = 0
+        do {
+            let resumable = write
+            if let claimed = try await Blocking.run({ try HTTPResume.claim(resumable, size: blob.size) }) {
+                kept = claimed
+            } else {
+                await store.cancel(write)
+                write = try await store.beginWrite(digest)
+            }
+        } catch {
+            await store.cancel(write)
+            throw error
+        }
         events?(.layerStarted(digest, size: blob.size, source: .http))
+        let start: Int64
         do {
             let size = blob.size
             let lastPercent = LockedBox(-1)
-            try await registry.downloadBlob(digest, repository: repository, to: write.path) { received in
+            start = try await registry.downloadBlob(digest, repository: repository, to: write.path, resumingAt: kept) { received in
                 guard let events else { return }
                 let percent = size > 0 ? Int(received * 100 / size) : 100
                 guard lastPercent.withLockedValue({ last in
@@ -256,12 +274,21 @@ public struct ImagePuller: Sendable {
                 }) else { return }
                 events(.layerProgress(digest, TransferProgress(verifiedBytes: received, totalBytes: size, bytesFromRegistry: received)))
             }
-            try await store.commit(write)
         } catch {
             await store.cancel(write)
             throw error
         }
-        events?(.layerDone(digest, size: blob.size, fromRegistry: blob.size, fromPeers: 0))
-        return LayerOutcome(size: blob.size, fromRegistry: blob.size)
+        do {
+            try await store.commit(write)
+        } catch DocketError.digestMismatch where start > 0 && !retrying {
+            // The commit removed the kept bytes; they were not this blob's first bytes after all.
+            events?(.notice("the kept start of \(digest.hex.prefix(12)) did not match its digest; fetching it again"))
+            return try await fetchOverHTTP(blob, repository: repository, events: events, retrying: true)
+        } catch {
+            await store.cancel(write)
+            throw error
+        }
+        events?(.layerDone(digest, size: blob.size, fromRegistry: blob.size - start, fromPeers: 0, resumed: start))
+        return LayerOutcome(size: blob.size, fromRegistry: blob.size - start, resumed: start)
     }
 }

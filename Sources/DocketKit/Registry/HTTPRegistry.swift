@@ -54,35 +54,66 @@ public struct HTTPRegistry: Registry {
 
     public func downloadBlob(_ digest: Digest, repository: String, to path: String,
                              progress: @escaping @Sendable (Int64) -> Void) async throws {
-        let request = HTTPRequest(url: "\(baseURL)/v2/\(repository)/blobs/\(digest)", timeout: nil)
+        _ = try await downloadBlob(digest, repository: repository, to: path, resumingAt: 0, progress: progress)
+    }
+
+    public func downloadBlob(_ digest: Digest, repository: String, to path: String, resumingAt offset: Int64,
+                             progress: @escaping @Sendable (Int64) -> Void) async throws -> Int64 {
+        let url = "\(baseURL)/v2/\(repository)/blobs/\(digest)"
+        let headers = offset > 0 ? [("Range", "bytes=\(offset)-")] : []
+        let (response, start) = try await fetch(HTTPRequest(url: url, headers: headers, timeout: nil), into: path,
+                                                resumingAt: offset, progress: progress)
+        switch response.status {
+        case 200, 206: return start
+        // The kept bytes are not a prefix of this blob (at least as long as it): fetch it whole.
+        case 416 where offset > 0: return try await downloadBlob(digest, repository: repository, to: path, resumingAt: 0, progress: progress)
+        case 404: throw DocketError.blobNotFound(digest, registry: baseURL)
+        default: throw failure(response)
+        }
+    }
+
+    /// Streams a 2xx body into `path`: a 206 after the first `offset` bytes, anything else from the
+    /// start (the file is cut to what it then holds). Answers the response and where the body went.
+    private func fetch(_ request: HTTPRequest, into path: String, resumingAt offset: Int64,
+                       progress: @escaping @Sendable (Int64) -> Void) async throws -> (HTTPResponse, Int64) {
         let client = self.client
-        let response = try await transport {
-            try await Blocking.run(name: "docket.http.blob") {
-                let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        return try await transport {
+            try await Blocking.runCancellable(name: "docket.http.blob") { cancellation in
+                let fd = open(path, O_WRONLY | O_CREAT, 0o644)
                 guard fd >= 0 else { throw BlobFile.failure("open", path) }
                 defer { close(fd) }
+                var start: Int64?
                 var received: Int64 = 0
-                return try client.perform(request) { status, bytes in
+                let response = try client.perform(request, cancellation: cancellation) { status, bytes in
                     guard (200..<300).contains(status) else { return false }
-                    var offset = 0
-                    while offset < bytes.count {
-                        let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                    if start == nil {
+                        start = status == 206 ? offset : 0
+                        guard ftruncate(fd, off_t(start!)) == 0, lseek(fd, off_t(start!), SEEK_SET) >= 0 else {
+                            throw BlobFile.failure("truncate", path)
+                        }
+                        received = start!
+                    }
+                    var done = 0
+                    while done < bytes.count {
+                        let n = write(fd, bytes.baseAddress! + done, bytes.count - done)
                         if n < 0 {
                             if errno == EINTR { continue }
                             throw BlobFile.failure("write", path)
                         }
-                        offset += n
+                        done += n
                     }
                     received += Int64(bytes.count)
                     progress(received)
                     return true
                 }
+                // An empty 2xx body: the file holds what the status says it should.
+                if start == nil, (200..<300).contains(response.status) {
+                    let kept: Int64 = response.status == 206 ? offset : 0
+                    guard ftruncate(fd, off_t(kept)) == 0 else { throw BlobFile.failure("truncate", path) }
+                    start = kept
+                }
+                return (response, start ?? 0)
             }
-        }
-        switch response.status {
-        case 200: return
-        case 404: throw DocketError.blobNotFound(digest, registry: baseURL)
-        default: throw failure(response)
         }
     }
 
@@ -136,7 +167,7 @@ public struct HTTPRegistry: Registry {
     }
 
     /// Runs a request, turning transport failures into `DocketError.registryUnreachable`.
-    private func transport(_ body: () async throws -> HTTPResponse) async throws -> HTTPResponse {
+    private func transport<Result>(_ body: () async throws -> Result) async throws -> Result {
         do {
             return try await body()
         } catch let error as HTTPClientError {

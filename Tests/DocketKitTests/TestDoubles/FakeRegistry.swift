@@ -8,7 +8,7 @@ final class FakeRegistry: Registry {
     let blobs: [Digest: Data]
     /// Digests the registry has no torrent for (small blobs).
     let withoutTorrent: Set<Digest>
-    private let log = LockedBox<(http: [Digest], torrents: [Digest])>(([], []))
+    private let log = LockedBox<(http: [Digest], torrents: [Digest], offsets: [Digest: [Int64]])>(([], [], [:]))
 
     init(image: ResolvedImage, blobs: [Digest: Data], withoutTorrent: Set<Digest> = []) {
         self.image = image
@@ -18,6 +18,8 @@ final class FakeRegistry: Registry {
 
     /// Blobs downloaded over plain HTTP, in order.
     var httpDownloads: [Digest] { log.withLockedValue { $0.http } }
+    /// Where each HTTP download of a blob started (0: the whole blob), in order.
+    var httpOffsets: [Digest: [Int64]] { log.withLockedValue { $0.offsets } }
     /// Blobs whose torrent was asked for.
     var torrentRequests: [Digest] { log.withLockedValue { $0.torrents } }
 
@@ -37,10 +39,29 @@ final class FakeRegistry: Registry {
 
     func downloadBlob(_ digest: Digest, repository: String, to path: String,
                       progress: @escaping @Sendable (Int64) -> Void) async throws {
-        log.withLockedValue { $0.http.append(digest) }
+        _ = try await downloadBlob(digest, repository: repository, to: path, resumingAt: 0, progress: progress)
+    }
+
+    /// Serves the rest of the blob after `offset`, as a registry that answers `Range` does.
+    func downloadBlob(_ digest: Digest, repository: String, to path: String, resumingAt offset: Int64,
+                      progress: @escaping @Sendable (Int64) -> Void) async throws -> Int64 {
+        log.withLockedValue {
+            $0.http.append(digest)
+            $0.offsets[digest, default: []].append(offset)
+        }
         guard let data = blobs[digest] else { throw DocketError.blobNotFound(digest, registry: "fake") }
-        try data.write(to: URL(fileURLWithPath: path))
+        guard offset > 0, offset < data.count else {
+            try data.write(to: URL(fileURLWithPath: path))
+            progress(Int64(data.count))
+            return 0
+        }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        try handle.truncate(atOffset: UInt64(offset))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: data[Int(offset)...])
         progress(Int64(data.count))
+        return offset
     }
 
     func push(archiveAt path: String, as reference: ImageReference) async throws -> ResolvedImage { image }
