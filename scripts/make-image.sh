@@ -5,6 +5,10 @@
 # usage: scripts/make-image.sh OUT.tar NAME:TAG [PAYLOAD_MB]
 set -euo pipefail
 out=$1; ref=$2; payload_mb=${3:-64}
+if ! [[ $payload_mb =~ ^[0-9]+$ ]] || (( 10#$payload_mb < 1 )); then
+  echo "make-image.sh: PAYLOAD_MB must be a whole number of MB above 0, not '$payload_mb'" >&2
+  exit 64
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 layout=$work/layout; bundle=$work/bundle

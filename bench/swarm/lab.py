@@ -32,18 +32,53 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 
 ENV = os.environ
-PREFIX = ENV.get("SWARM_PREFIX", "dkt")
-SUBNET = ENV.get("SWARM_SUBNET", "10.77.0")  # /24, only on links this script makes
-NS_LIST = [int(n) for n in ENV.get("SWARM_N", "2 4 8").replace(",", " ").split()]
-SIZE_MB = int(ENV.get("SWARM_SIZE_MB", "100"))
-RATE_MBIT = float(ENV.get("SWARM_RATE_MBIT", "100"))
-SCENARIOS = [s for s in ENV.get("SWARM_SCENARIOS", "docket,docket-http,registry,aria2c,libtorrent").split(",") if s]
+ALL_SCENARIOS = ["docket", "docket-http", "registry", "aria2c", "libtorrent"]
+MAX_HOSTS = 64
+
+
+def setting(name, default, parse, rule):
+    """The environment variable `name` (or `default`) through `parse`; exits naming it and `rule` when it does not fit."""
+    text = ENV.get(name, default)
+    try:
+        value = parse(text)
+    except ValueError:
+        value = None
+    if value is None:
+        sys.exit(f"lab.py: {name} must be {rule}, not '{text}'")
+    return value
+
+
+def positive(kind, limit):
+    return lambda text: (lambda v: v if 0 < v <= limit else None)(kind(text))
+
+
+def host_counts(text):
+    counts = [int(n) for n in text.replace(",", " ").split()]
+    return counts if counts and all(1 <= n <= MAX_HOSTS for n in counts) else None
+
+
+def scenario_list(text):
+    names = [s.strip() for s in text.split(",") if s.strip()]
+    return names if names and all(s in ALL_SCENARIOS for s in names) else None
+
+
+PREFIX = setting("SWARM_PREFIX", "dkt", lambda t: t if re.fullmatch(r"[a-z][a-z0-9]{0,5}", t) else None,
+                 "1-6 lower-case letters or digits, starting with a letter (it prefixes interface names)")
+SUBNET = setting("SWARM_SUBNET", "10.77.0", lambda t: t if re.fullmatch(r"(\d{1,3})\.(\d{1,3})\.(\d{1,3})", t)
+                 and all(int(p) < 256 for p in t.split(".")) else None,
+                 "the first three parts of an IPv4 /24 such as 10.77.0")  # only on links this script makes
+NS_LIST = setting("SWARM_N", "2 4 8", host_counts, f"host counts from 1 to {MAX_HOSTS}, space or comma separated, such as \"2 4 8\"")
+SIZE_MB = setting("SWARM_SIZE_MB", "100", positive(int, 100_000), "a payload size in whole MB from 1 to 100000")
+RATE_MBIT = setting("SWARM_RATE_MBIT", "100", positive(float, 100_000), "a link rate in Mbit/s above 0, such as 100 or 2.5")
+SCENARIOS = setting("SWARM_SCENARIOS", ",".join(ALL_SCENARIOS), scenario_list,
+                    "a comma-separated list of " + ", ".join(ALL_SCENARIOS))
 OUT = os.path.abspath(ENV.get("SWARM_OUT", os.path.join(REPO, ".build/swarm")))
 CLI = ENV.get("DOCKET_CLI", "")
 IMAGE = ENV.get("SWARM_IMAGE", "")  # reuse an archive from scripts/make-image.sh
 KEEP = ENV.get("SWARM_KEEP", "") == "1"  # keep the work directory (logs) after the run
 TIMELINE = ENV.get("SWARM_TIMELINE", "") == "1"  # docket hosts report JSON progress; timelines go to SWARM_OUT
-TIMEOUT = ENV.get("SWARM_TIMEOUT", "")  # seconds per scenario run (default max(60, 25 x T_min))
+# seconds per scenario run (default max(60, 25 x T_min))
+TIMEOUT = setting("SWARM_TIMEOUT", "", lambda t: positive(float, 86_400)(t) if t else 0, "seconds above 0, or empty")
 
 REG_IP = f"{SUBNET}.1"
 IMAGE_REF = "lab/app:1.0"
@@ -316,7 +351,7 @@ class Host:
 def run_hosts(system, n, start_host, bound, check, servers):
     """Starts one client per host at once, waits until all report done (or the timeout), stops them."""
     global gate
-    timeout = float(TIMEOUT) if TIMEOUT else max(60.0, 25 * bound)
+    timeout = TIMEOUT or max(60.0, 25 * bound)
     # Every client is spawned first and waits at a FIFO; closing it releases all at once, so the
     # hosts start together (as an orchestrator's parallel deploy would) instead of one spawn apart.
     gate = os.path.join(work, "start-gate")
@@ -616,6 +651,8 @@ def plot(results, size_bytes):
 
 def main():
     global work, CLI
+    if sys.argv[1:] == ["--check"]:
+        return  # the settings were read (and checked) on import
     if os.geteuid() != 0:
         sys.exit("lab.py: needs root (network namespaces and tc); run it as root")
     if not CLI:
@@ -682,7 +719,7 @@ def main():
             record(http_scenario(n, bound(n), http_blobs, distribution))
         stop(distribution)
 
-    order = {s: i for i, s in enumerate(["docket", "docket-http", "registry", "aria2c", "libtorrent"])}
+    order = {s: i for i, s in enumerate(ALL_SCENARIOS)}
     results.sort(key=lambda r: (order.get(r["system"], 9), r["n"]))
     table, csv = report(results, size)
     print(table, flush=True)

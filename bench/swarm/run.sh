@@ -4,6 +4,7 @@
 # SWARM_SCENARIOS (docket,docket-http,registry,aria2c,libtorrent), SWARM_OUT, DOCKET_CLI. Needs root.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+/usr/bin/python3 bench/swarm/lab.py --check  # bad SWARM_* settings fail before the build
 if [ -z "${DOCKET_CLI:-}" ]; then
   swift build -c release --static-swift-stdlib --product docket-cli
   DOCKET_CLI=$(swift build -c release --show-bin-path)/docket-cli
