@@ -76,6 +76,38 @@ import Testing
         #expect(seeder.liveTransfers == 0)
     }
 
+    /// A stored layer whose file was changed or cut short is not reused: the pull says so and
+    /// downloads it again, and the new copy replaces the damaged one.
+    @Test(arguments: ["changed", "truncated"])
+    func damagedStoredLayerIsDownloadedAgain(_ damage: String) async throws {
+        let (image, blobs) = try FakeImage.make(layers: [layerA])
+        let registry = FakeRegistry(image: image, blobs: blobs)
+        let root = NSTemporaryDirectory() + "docket-damaged-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = FileImageStore(root: root)
+        let options = PullOptions(peerToPeer: false, seedTime: .zero)
+        _ = try await ImagePuller(registry: registry, store: store, seeder: nil, options: options).download(image.reference)
+        let digestA = Digest.sha256(of: layerA)
+        let stored = store.blobPath(digestA)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: stored))
+        if damage == "changed" {
+            try handle.seek(toOffset: 100)
+            try handle.write(contentsOf: Data("XXXX".utf8))
+        } else {
+            try handle.truncate(atOffset: 1000)
+        }
+        try handle.close()
+        let recorder = Recorder()
+
+        let result = try await ImagePuller(registry: registry, store: store, seeder: nil, options: options)
+            .download(image.reference) { recorder.record($0) }
+
+        #expect(recorder.notices.contains { $0.contains("stored blob \(digestA.hex.prefix(12))") && $0.contains("is damaged") })
+        #expect(registry.httpDownloads.filter { $0 == digestA }.count == 2)
+        #expect(result.summary.bytesAlreadyStored == Int64(Data(#"{"architecture":"amd64"}"#.utf8).count))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: stored)) == layerA)
+    }
+
     @Test func smallBlobsWithoutTorrentGoOverHTTP() async throws {
         let (image, blobs) = try FakeImage.make(layers: [layerA, small])
         let smallDigest = Digest.sha256(of: small)

@@ -125,7 +125,7 @@ public struct ImagePuller: Sendable {
     private func fetchLayer(_ layer: Descriptor, repository: String, events: @escaping @Sendable (PullEvent) -> Void,
                             transfers: LockedBox<[any TorrentTransfer]>) async throws -> LayerOutcome {
         let digest = layer.digest
-        if await store.contains(digest) {
+        if await isStoredIntact(layer, events: events) {
             events(.layerSkipped(digest, size: layer.size))
             if let transfer = await seedStoredLayer(digest, repository: repository) {
                 transfers.withLockedValue { $0.append(transfer) }
@@ -145,7 +145,36 @@ public struct ImagePuller: Sendable {
                 events(.notice("BitTorrent failed for layer \(digest.hex.prefix(12)) (\(error.underlying)); fetching it over HTTP"))
             }
         }
-        return try await fetchOverHTTP(layer, repository: repository, events: events)
+        return try await fetchOverHTTP(layer, repository: repository, events: events, storeChecked: true)
+    }
+
+    /// Whether the store holds `blob` with its bytes intact: a reused blob is read and hashed
+    /// again (a disk or a hand can damage it, and a damaged one would be deployed and seeded). One
+    /// that does not match is reported and downloaded again; the new copy replaces it.
+    private func isStoredIntact(_ blob: Descriptor, events: (@Sendable (PullEvent) -> Void)?) async -> Bool {
+        guard let path = await store.path(of: blob.digest) else { return false }
+        let check = { @Sendable () -> String? in
+            var info = stat()
+            guard stat(path, &info) == 0 else { return "cannot be read: \(String(cString: strerror(errno)))" }
+            if Int64(info.st_size) != blob.size { return "holds \(info.st_size) bytes, the manifest says \(blob.size)" }
+            do {
+                let actual = try BlobFile.hash(path)
+                return actual == blob.digest ? nil : "its bytes hash to \(actual)"
+            } catch {
+                return "cannot be read: \(error)"
+            }
+        }
+        let problem: String?
+        do {
+            problem = try await Blocking.run(name: "docket.store.verify", check)
+        } catch {
+            problem = "cannot be checked: \(error)"
+        }
+        guard let problem else { return true }
+        let notice = "stored blob \(blob.digest.hex.prefix(12)) (\(path)) is damaged: \(problem); downloading it again"
+        logger.warning(notice)
+        events?(.notice(notice))
+        return false
     }
 
     /// A failure of the torrent transfer itself (not of verifying or storing), so HTTP may still work.
@@ -240,9 +269,9 @@ public struct ImagePuller: Sendable {
     /// HTTP download of it left (`HTTPResume`); `events` nil reports nothing (the config). Kept
     /// bytes that prove wrong are fetched again, once.
     private func fetchOverHTTP(_ blob: Descriptor, repository: String, events: (@Sendable (PullEvent) -> Void)?,
-                               retrying: Bool = false) async throws -> LayerOutcome {
+                               storeChecked: Bool = false, retrying: Bool = false) async throws -> LayerOutcome {
         let digest = blob.digest
-        if await store.contains(digest) {
+        if !storeChecked, await isStoredIntact(blob, events: events) {
             events?(.layerSkipped(digest, size: blob.size))
             return LayerOutcome(size: blob.size, skipped: true)
         }
@@ -283,7 +312,7 @@ public struct ImagePuller: Sendable {
         } catch DocketError.digestMismatch where start > 0 && !retrying {
             // The commit removed the kept bytes; they were not this blob's first bytes after all.
             events?(.notice("the kept start of \(digest.hex.prefix(12)) did not match its digest; fetching it again"))
-            return try await fetchOverHTTP(blob, repository: repository, events: events, retrying: true)
+            return try await fetchOverHTTP(blob, repository: repository, events: events, storeChecked: true, retrying: true)
         } catch {
             await store.cancel(write)
             throw error
