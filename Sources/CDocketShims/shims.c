@@ -2,6 +2,8 @@
 #include "CDocketShims.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -26,6 +28,20 @@ CURLcode docket_curl_setopt_xferinfo(CURL *h, int (*fn)(void *, curl_off_t, curl
 CURLcode docket_curl_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
 CURLcode docket_curl_getinfo_off(CURL *h, CURLINFO i, curl_off_t *v) { return curl_easy_getinfo(h, i, v); }
 
+// One log function serves every daemon (each passes its own context); errno survives it, since
+// a failed start reports its reason through errno.
+static void (*docket_mhd_log_fn)(void *, const char *);
+
+static void docket_mhd_log(void *cls, const char *format, va_list arguments) {
+    int saved = errno;
+    char message[512];
+    vsnprintf(message, sizeof message, format, arguments);
+    size_t length = strlen(message);
+    while (length > 0 && (message[length - 1] == '\n' || message[length - 1] == '\r')) message[--length] = 0;
+    if (docket_mhd_log_fn) docket_mhd_log_fn(cls, message);
+    errno = saved;
+}
+
 struct MHD_Daemon *docket_mhd_start(const docket_mhd_options *o,
                                     MHD_AccessHandlerCallback handler, void *handler_cls,
                                     MHD_RequestCompletedCallback completed, void *completed_cls,
@@ -36,6 +52,7 @@ struct MHD_Daemon *docket_mhd_start(const docket_mhd_options *o,
     addr.sin_port = htons(o->port);
     addr.sin_addr.s_addr = htonl(INADDR_ANY);
     if (o->bind_address && inet_pton(AF_INET, o->bind_address, &addr.sin_addr) != 1) return NULL;
+    if (o->log) docket_mhd_log_fn = o->log;
     // MHD_USE_ITC lets MHD_quiesce_daemon stop accepting safely during a graceful stop.
     unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC;
     if (o->thread_pool_size == 0) flags |= MHD_USE_THREAD_PER_CONNECTION;
@@ -50,6 +67,7 @@ struct MHD_Daemon *docket_mhd_start(const docket_mhd_options *o,
         {MHD_OPTION_CONNECTION_TIMEOUT, o->connection_timeout_seconds, NULL},
         {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)o->connection_memory_limit, NULL},
         {MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->per_ip_connection_limit, NULL},
+        {o->log ? MHD_OPTION_EXTERNAL_LOGGER : MHD_OPTION_END, (intptr_t)docket_mhd_log, o->log_ctx},
         // Only with a pool: libmicrohttpd warns about a zero size.
         {o->thread_pool_size ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, o->thread_pool_size, NULL},
         {MHD_OPTION_END, 0, NULL},

@@ -5,7 +5,11 @@ extension PushCommand {
     func run() async throws {
         let registry = HTTPRegistry(url: registry)
         var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory), !isDirectory.boolValue {
+        if FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) {
+            guard !isDirectory.boolValue else {
+                throw DocketError.invalidArchive(path: source, reason: "it is a directory; an OCI layout directory packs "
+                                                 + "into one with `tar -cf image.tar -C '\(source)' .`")
+            }
             try await push(archive: source, to: registry)
             return
         }

@@ -25,6 +25,38 @@ import Testing
         #expect(error?.description.contains("docket-cli serve") == true)
     }
 
+    /// A web server that is not a Docket registry (here one answering every request with an HTML
+    /// 404 page): the error asks whether the URL is a Docket registry instead of quoting the page.
+    @Test func aServerWithoutTheImageListIsNotTakenForARegistry() async throws {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) == 0 && listen(listener, 4) == 0 && getsockname(listener, $0, &length) == 0 }
+        }
+        try #require(bound)
+        let port = UInt16(bigEndian: address.sin_port)
+        let answered = Thread {
+            let client = accept(listener, nil, nil)
+            guard client >= 0 else { return }
+            var request = [UInt8](repeating: 0, count: 4096)
+            _ = read(client, &request, request.count)
+            let page = "<!DOCTYPE HTML><html><body><h1>Error response</h1><p>Error code: 404</p></body></html>"
+            let response = "HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: \(page.utf8.count)\r\nConnection: close\r\n\r\n" + page
+            _ = response.withCString { write(client, $0, strlen($0)) }
+            close(client)
+        }
+        answered.start()
+        let registry = HTTPRegistry(url: "http://127.0.0.1:\(port)")
+        let error = await #expect(throws: DocketError.self) { _ = try await registry.listImages() }
+        let text = "\(error.map { "\($0)" } ?? "")"
+        #expect(text.contains("is it a Docket registry"), "\(text)")
+        #expect(!text.contains("<html>") && !text.contains("DOCTYPE"), "\(text)")
+    }
+
     @Test func pushOfAMissingFileIsInvalidArchive() async throws {
         let registry = HTTPRegistry(url: "http://127.0.0.1:1")
         await #expect(throws: DocketError.self) {

@@ -66,10 +66,10 @@ import Testing
         #expect { try parse(["images", "--registry", "ftp://127.0.0.1:5391"]) } throws: {
             "\($0)".contains("--registry must be an http:// or https:// URL")
         }
-        for bad in ["http://[bad", "http://", "http://:5000"] {
+        for bad in ["http://[bad", "http://", "http://:5000", "htp:/bad", "reg:50x0", "reg:"] {
             #expect { try parse(["images", "--registry", bad]) } throws: { "\($0)".contains("is not a URL") }
         }
-        for good in ["http://reg:5000", "https://reg.example.com", "reg:5000", "127.0.0.1:5391", "http://[::1]:5000"] {
+        for good in ["http://reg:5000", "https://reg.example.com", "reg:5000", "127.0.0.1:5391", "http://[::1]:5000", "[::1]:5000", "reg", "reg:5000/"] {
             guard case .images(let images) = try parse(["images", "--registry", good]) else {
                 Issue.record("not images: \(good)"); continue
             }

@@ -15,6 +15,8 @@ import Testing
         #expect(RegistryErrorBody(Data("oops".utf8)) == nil)
         #expect(RegistryErrorBody.message(status: 502, body: Data(" bad gateway\n".utf8)) == "bad gateway")
         #expect(RegistryErrorBody.message(status: 500, body: Data()) == "HTTP 500 with an empty body")
+        #expect(RegistryErrorBody.message(status: 404, body: Data("<!DOCTYPE HTML>\n<html><body>Not found</body></html>".utf8))
+            == "HTTP 404 with an HTML page, not a registry's error")
         #expect(RegistryErrorBody.message(status: 400, body: Data(#"{"errors":[{"code":"DIGEST_INVALID","message":"bad","detail":"layer 2"}]}"#.utf8))
             == "DIGEST_INVALID: bad (layer 2)")
     }

@@ -51,6 +51,13 @@ import Testing
         try Data("not a tar at all".utf8).write(to: URL(fileURLWithPath: garbage))
         let badPush = try await Command.run(cli, ["push", "--registry", serve.url, garbage, "bad/app:1.0"], check: false)
         #expect(badPush.status != 0)
+        // A directory (an unpacked OCI layout, say) is named, with how to pack it.
+        let layout = directory.path + "/layout"
+        try FileManager.default.createDirectory(atPath: layout, withIntermediateDirectories: true)
+        let directoryPush = try await Command.run(cli, ["push", "--registry", serve.url, layout, "bad/app:2.0"], check: false)
+        #expect(directoryPush.status == 1)
+        #expect(directoryPush.output.contains("\(layout) is not an image archive (it is a directory;"), "\(directoryPush.output)")
+        #expect(directoryPush.output.contains("tar -cf image.tar -C '\(layout)' ."))
         let catalog = try await Command.run("curl", ["-fsS", serve.url + "/v2/_catalog"]).output
         #expect(!catalog.contains("bad/app"))
 

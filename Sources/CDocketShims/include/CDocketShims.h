@@ -27,6 +27,9 @@ typedef struct {
     size_t connection_memory_limit;  // bounds header and URL sizes
     unsigned int thread_pool_size;   // 0 = thread per connection
     unsigned int per_ip_connection_limit;
+    // libmicrohttpd's own messages, formatted, instead of its stderr lines; NULL keeps stderr.
+    void (*log)(void *log_ctx, const char *message);
+    void *log_ctx;
 } docket_mhd_options;
 
 // Called with the raw request URI (path and still-encoded query) before anything else; its result

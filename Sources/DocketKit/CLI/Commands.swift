@@ -24,10 +24,20 @@ package enum CommandDefaults {
             throw spec.usageError("--registry must be an http:// or https:// URL (or host:port), not '\(url)'")
         }
         let full = url.contains("://") ? url : "http://" + url
-        guard let parsed = URLComponents(string: full), let host = parsed.host, !host.isEmpty else {
+        guard let parsed = URLComponents(string: full), let host = parsed.host, !host.isEmpty,
+              url.contains("://") || hasHostAndPort(url) else {
             throw spec.usageError("--registry '\(url)' is not a URL: give http://HOST:PORT (or HOST:PORT)")
         }
         return url
+    }
+
+    /// `HOST`, `HOST:PORT` or `[IPv6]:PORT`, then any path: not a mistyped scheme such as `htp:/x`.
+    private static func hasHostAndPort(_ value: String) -> Bool {
+        let authority = value.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        let afterHost = authority.hasPrefix("[") ? authority.split(separator: "]", maxSplits: 1).dropFirst().first ?? "" : authority
+        guard let colon = afterHost.firstIndex(of: ":") else { return !authority.isEmpty }
+        let port = afterHost[afterHost.index(after: colon)...]
+        return !port.isEmpty && port.allSatisfy(\.isASCII) && port.allSatisfy(\.isNumber)
     }
 
     static let registryOption = OptionSpec.option("--registry", "URL", "Registry to talk to (default: $DOCKET_REGISTRY or \(registry)).")

@@ -22,6 +22,9 @@ public struct HTTPRegistry: Registry {
 
     public func listImages() async throws -> [ImageSummary] {
         let response = try await send(HTTPRequest(url: "\(baseURL)/docket/v1/images"))
+        if response.status == 404, RegistryErrorBody(response.body) == nil {
+            throw DocketError.registry(status: 404, message: "\(baseURL) has no image list (/docket/v1/images): is it a Docket registry (`docket-cli serve`)?")
+        }
         guard response.status == 200 else { throw failure(response) }
         do {
             return try JSONDecoder().decode([ImageSummary].self, from: response.body)

@@ -43,6 +43,9 @@ public struct RegistryErrorBody: Sendable, Hashable {
     public static func message(status: Int, body: Data) -> String {
         if let parsed = RegistryErrorBody(body) { return parsed.summary }
         let text = String(decoding: body.prefix(300), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return text.isEmpty ? "HTTP \(status) with an empty body" : text
+        if text.isEmpty { return "HTTP \(status) with an empty body" }
+        // A web server's error page: its markup says nothing more than the status.
+        if text.hasPrefix("<") { return "HTTP \(status) with an HTML page, not a registry's error" }
+        return text
     }
 }

@@ -116,10 +116,12 @@ final class HTTPServer: Sendable {
         options.connection_memory_limit = limits.connectionMemoryLimit
         options.thread_pool_size = 0
         options.per_ip_connection_limit = limits.perIPConnectionLimit
+        options.log = serverLog
         // libmicrohttpd's threads hold a reference to this server until `stop()` releases it.
         let me = Unmanaged.passRetained(self)
         let daemon: OpaquePointer? = bindAddress.withCString { address in
             options.bind_address = address
+            options.log_ctx = me.toOpaque()
             return docket_mhd_start(&options, accessHandler, me.toOpaque(), requestCompleted, me.toOpaque(), uriCallback, me.toOpaque())
         }
         guard let daemon else {
@@ -323,6 +325,14 @@ private final class RequestContext {
         if let bodyPath { unlink(bodyPath) }
         bodyPath = nil
     }
+}
+
+/// libmicrohttpd's messages (a failed bind, a malformed request) go to the server's log at debug
+/// level: what matters reaches the user as the server's own error or the client's status.
+private let serverLog: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?) -> Void = { context, message in
+    guard let context, let message else { return }
+    let server = Unmanaged<HTTPServer>.fromOpaque(context).takeUnretainedValue()
+    server.logger.debug("libmicrohttpd: \(String(cString: message))")
 }
 
 private let uriCallback: docket_mhd_uri_callback = { cls, uri, connection in
