@@ -80,9 +80,12 @@ if [ -n "$docker_host" ]; then
   id=$(DOCKER_HOST=$docker_host docker image inspect demo/app:1.0 --format '{{.Id}}')
   echo "docker image inspect demo/app:1.0 -> $id (config digest $config)"
   [ "$id" = "$config" ] || { echo "image ID differs from the config digest"; exit 1; }
+  echo "loading client 2's archive (--output) into the same dockerd:"
   DOCKER_HOST=$docker_host docker load -i "$work/client2.tar" | tail -1
 else
-  say "no dockerd could start here (needs root); wrote archives instead: $work/client2.tar"
+  kept=$(mktemp -d /tmp/docket-demo-archives.XXXXXX)
+  cp "$work/client1.tar" "$work/client2.tar" "$work/client3.tar" "$kept/"
+  say "no dockerd could start here (needs root); the clients wrote archives instead, kept in $kept (docker load -i them)"
 fi
 
 say "done: pushed, listed, pulled by 3 clients over BitTorrent and verified in $(elapsed) s"

@@ -4,7 +4,7 @@ import Foundation
 
 extension PullCommand {
     func run() async throws {
-        let registry = HTTPRegistry(url: registry)
+        let registry = HTTPRegistry(url: registry, downloadLimit: downloadLimit)
         let store = FileImageStore(root: storeDirectory)
         let deployer: any Deployer = if let outputPath {
             ArchiveDeployer(path: outputPath)

@@ -34,7 +34,11 @@ case .success:
     exit(0)
 case .failure(let error):
     if error is CancellationError || interrupts.fired {
-        Console.error("interrupted")
+        if case .pull = invocation {
+            Console.error("interrupted; the same pull again carries on from what this one downloaded")
+        } else {
+            Console.error("interrupted")
+        }
         exit(130)
     }
     Console.error("error: \(Console.describe(error))")

@@ -81,6 +81,59 @@ import Testing
     }
 }
 
+extension PullResumeTests {
+    /// `docket-cli pull --no-p2p` (paced by `--download-limit`) stopped with Ctrl-C: it ends at once
+    /// (exit 130) saying the same pull carries on, and the next pull fetches only the rest.
+    @Test func interruptedHTTPPullEndsAtOnceAndResumes() async throws {
+        let registry = try await LiveRegistry.start(payloadMB: 12, label: "http-resume")
+        defer { registry.stop() }
+        let store = registry.directory.path + "/store"
+        let arguments = ["pull", "--registry", registry.url, registry.reference.description, "--store", store, "--no-p2p",
+                         "--output", registry.directory.path + "/out.tar", "--seed-time", "0", "--json"]
+        let payload = try #require(registry.resolved.manifest.layers.max { $0.size < $1.size })
+        let partial = "\(store)/partial/\(payload.digest.hex)"
+
+        let first = Process()
+        first.executableURL = URL(fileURLWithPath: CLIBinary.path)
+        first.arguments = arguments + ["--download-limit", "2000000"]
+        let errors = Pipe()
+        first.standardOutput = FileHandle.nullDevice
+        first.standardError = errors
+        try first.run()
+        let (kept, stopSeconds) = try await Blocking.run { () -> (Int64, Double) in
+            for _ in 0..<1500 {
+                let size = (try? FileManager.default.attributesOfItem(atPath: partial)[.size] as? Int64) ?? 0
+                if size >= 3_000_000 { break }
+                usleep(10_000)
+            }
+            let signalled = Date()
+            kill(first.processIdentifier, SIGINT)
+            first.waitUntilExit()
+            let size = (try? FileManager.default.attributesOfItem(atPath: partial)[.size] as? Int64) ?? 0
+            return (size, Date().timeIntervalSince(signalled))
+        }
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(first.terminationStatus == 130, "\(message)")
+        #expect(message.contains("interrupted; the same pull again carries on"), "\(message)")
+        // Paced at 2 MB/s the layer had seconds to go; the pull did not wait for it.
+        #expect(stopSeconds < 3, "took \(stopSeconds) s to stop")
+        #expect(kept >= 3_000_000 && kept < payload.size, "kept \(kept) of \(payload.size)")
+        #expect(FileManager.default.fileExists(atPath: partial + ".docket-http"))
+
+        let second = try await Command.run(CLIBinary.path, arguments, timeout: 120)
+        let events = second.output.split(separator: "\n").compactMap { line in
+            try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        }
+        let done = try #require(events.last { $0["event"] as? String == "layerDone" && $0["digest"] as? String == payload.digest.description },
+                                "no layerDone for the payload in:\n\(second.output)")
+        #expect(done["bytesResumed"] as? Int64 == kept, "\(done)")
+        #expect(done["bytesFromRegistry"] as? Int64 == payload.size - kept, "\(done)")
+        #expect(try Digest.sha256(ofFileAt: "\(store)/blobs/sha256/\(payload.digest.hex)") == payload.digest)
+        let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: store + "/partial")) ?? []
+        #expect(leftovers.isEmpty, "left in partial/: \(leftovers)")
+    }
+}
+
 /// What a resume file records: pieces in total and pieces verified (format in DocketTorrent's
 /// `ResumeFile`: 16-byte magic, 20-byte info hash, 4-byte count, bitfield).
 private struct ResumeRecord {

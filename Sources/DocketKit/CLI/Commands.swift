@@ -187,7 +187,7 @@ package struct PullCommand: DocketCommand {
             .option("--backend", "docket|ctorrent", "BitTorrent implementation (default: docket)."),
             .option("--port", "N", "BitTorrent listen port (default: any free port; 6881 for ctorrent)."),
             CommandDefaults.rateOption("--upload-limit", "BitTorrent upload (docket backend)"),
-            CommandDefaults.rateOption("--download-limit", "BitTorrent download (docket backend)"),
+            CommandDefaults.rateOption("--download-limit", "the BitTorrent download (docket backend) and, separately, HTTP blob downloads"),
             .flag("--json", "Print one JSON object per event instead of progress."),
         ],
         discussion: "Without --output the image is loaded into Docker (DOCKER_HOST=unix://… or /var/run/docker.sock).")

@@ -5,6 +5,8 @@ public struct HTTPRegistry: Registry {
     /// The registry's base URL without a trailing slash, e.g. `http://127.0.0.1:5000`.
     public let baseURL: String
     private let client: HTTPClient
+    /// Paces blob downloads (`downloadBlob`); nil for none.
+    public let downloadLimiter: RateLimiter?
 
     /// Every manifest type Docket reads, for the `Accept` header.
     public static let acceptedManifestTypes = [
@@ -12,12 +14,14 @@ public struct HTTPRegistry: Registry {
     ]
 
     /// `url` may omit the scheme (`127.0.0.1:5000` means `http://127.0.0.1:5000`).
-    public init(url: String, client: HTTPClient = HTTPClient()) {
+    /// `downloadLimit` caps blob downloads in bytes per second, all of them together.
+    public init(url: String, client: HTTPClient = HTTPClient(), downloadLimit: Int64? = nil) {
         var base = url.trimmingCharacters(in: .whitespaces)
         if !base.hasPrefix("http://") && !base.hasPrefix("https://") { base = "http://" + base }
         while base.hasSuffix("/") { base.removeLast() }
         self.baseURL = base
         self.client = client
+        self.downloadLimiter = downloadLimit.map { RateLimiter(bytesPerSecond: $0) }
     }
 
     public func listImages() async throws -> [ImageSummary] {
@@ -79,7 +83,7 @@ public struct HTTPRegistry: Registry {
     /// start (the file is cut to what it then holds). Answers the response and where the body went.
     private func fetch(_ request: HTTPRequest, into path: String, resumingAt offset: Int64,
                        progress: @escaping @Sendable (Int64) -> Void) async throws -> (HTTPResponse, Int64) {
-        let client = self.client
+        let (client, limiter) = (self.client, self.downloadLimiter)
         return try await transport {
             try await Blocking.runCancellable(name: "docket.http.blob") { cancellation in
                 let fd = open(path, O_WRONLY | O_CREAT, 0o644)
@@ -89,6 +93,7 @@ public struct HTTPRegistry: Registry {
                 var received: Int64 = 0
                 let response = try client.perform(request, cancellation: cancellation) { status, bytes in
                     guard (200..<300).contains(status) else { return false }
+                    if let limiter, !limiter.pace(bytes.count, cancellation: cancellation) { throw CancellationError() }
                     if start == nil {
                         start = status == 206 ? offset : 0
                         guard ftruncate(fd, off_t(start!)) == 0, lseek(fd, off_t(start!), SEEK_SET) >= 0 else {
