@@ -41,7 +41,7 @@ final class BlobStore: Sendable {
             } catch {
                 if let file = BlobFile.fileInPath(dir) {
                     // Foundation's own text here is "NSCocoaErrorDomain error 512".
-                    throw RegistryServerError.io(path: file, reason: "it is a file, not a directory: give the data directory a path that is a directory or does not exist yet")
+                    throw RegistryServerError.storage(path: file, reason: "it is a file, not a directory: give the data directory a path that is a directory or does not exist yet")
                 }
                 throw RegistryServerError.io(path: dir, reason: "cannot create the directory: \(error.localizedDescription)")
             }
