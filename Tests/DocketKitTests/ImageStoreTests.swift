@@ -284,6 +284,38 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
 
     /// A pull killed while writing into `tmp/` leaves its file and companions unlocked: the next
     /// pull's sweep removes them, and keeps the writes this process and another one still hold.
+    /// Partial downloads untouched for the store's lifetime go (with their companions) when a pull
+    /// starts; recent ones, and old ones a live pull is writing, stay.
+    @Test func stalePartialsAreRemovedAndRecentOrLiveOnesKept() async throws {
+        let root = (NSTemporaryDirectory() as NSString).appendingPathComponent("docket-partials-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = FileImageStore(root: root)
+        let partials = "\(root)/partial"
+        try FileManager.default.createDirectory(atPath: partials, withIntermediateDirectories: true)
+        let old = Date(timeIntervalSinceNow: -FileImageStore.partialLifetime - 3600)
+        func plant(_ digest: Digest, modified: Date) throws {
+            let path = "\(partials)/\(digest.hex)"
+            for file in [path, path + ".docket-resume", path + ".lock"] {
+                try Data("bytes".utf8).write(to: URL(fileURLWithPath: file))
+            }
+            try FileManager.default.setAttributes([.modificationDate: modified], ofItemAtPath: path)
+        }
+        let stale = Digest.sha256(of: Data("stale".utf8)), recent = Digest.sha256(of: Data("recent".utf8))
+        try plant(stale, modified: old)
+        try plant(recent, modified: Date())
+        // An old partial that a pull is carrying on right now.
+        let live = try await store.beginResumableWrite(digest)
+        try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: live.path)
+
+        await store.removeAbandonedWrites()
+
+        let left = Set((try? FileManager.default.contentsOfDirectory(atPath: partials)) ?? [])
+        #expect(!left.contains { $0.hasPrefix(stale.hex) }, "\(left)")
+        #expect(left.isSuperset(of: ["\(recent.hex)", "\(recent.hex).docket-resume", "\(recent.hex).lock"]), "\(left)")
+        #expect(left.contains(digest.hex) && left.contains("\(digest.hex).lock"), "\(left)")
+        await store.cancel(live)
+    }
+
     @Test func abandonedPlainWritesAreRemovedAndLiveOnesKept() async throws {
         let root = (NSTemporaryDirectory() as NSString).appendingPathComponent("docket-sweep-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(atPath: root) }

@@ -8,7 +8,8 @@ import Foundation
 /// <root>/blobs/sha256/<hex>        committed blobs, named by the sha256 of their bytes
 /// <root>/tmp/<hex>.<uuid>          writes in progress (filled by the caller, then renamed), flock'd by
 ///                                  their writer; those nobody holds are removed when a pull starts
-/// <root>/partial/<hex>             resumable writes (torrent downloads), kept across interrupted pulls
+/// <root>/partial/<hex>             resumable writes (torrent and HTTP downloads), kept across interrupted
+///                                  pulls for `partialLifetime` (7 days) after their last write
 /// <root>/partial/<hex>.lock        flock held by the one process writing <hex>; others use tmp/
 /// <root>/partial/<hex>.*           the downloader's companions, e.g. <hex>.docket-resume (verified pieces)
 /// <root>/manifests/sha256/<hex>    manifest bytes, named by their digest
@@ -88,11 +89,18 @@ public struct FileImageStore: ImageStore {
         }
     }
 
-    /// Removes what pulls that died (killed, crashed) left under `tmp/`: plain writes nobody holds
-    /// and their companions. Writes of pulls still running, here or in another process, stay.
+    /// How long an interrupted download is kept under `partial/` for a later pull to carry on.
+    public static let partialLifetime: TimeInterval = 7 * 24 * 3600
+
+    /// Removes what pulls that died (killed, crashed) left under `tmp/` (plain writes nobody holds,
+    /// and their companions), and partial downloads nobody has touched for `partialLifetime`.
+    /// Writes of pulls still running, here or in another process, stay.
     public func removeAbandonedWrites() async {
-        let directory = temporaryDirectory
-        _ = try? await Blocking.run(name: "docket.store.sweep") { TemporaryBlob.removeAbandoned(in: directory) }
+        let (directory, partials) = (temporaryDirectory, partialDirectory)
+        _ = try? await Blocking.run(name: "docket.store.sweep") {
+            TemporaryBlob.removeAbandoned(in: directory)
+            PartialBlob.removeStale(in: partials, olderThan: Self.partialLifetime)
+        }
     }
 
     public func cancel(_ write: BlobWrite) async {
