@@ -6,6 +6,7 @@ extension PullCommand {
     func run() async throws {
         let registry = HTTPRegistry(url: registry, downloadLimit: downloadLimit)
         let store = FileImageStore(root: storeDirectory)
+        try await store.prepare()
         let deployer: any Deployer = if let outputPath {
             ArchiveDeployer(path: outputPath)
         } else {

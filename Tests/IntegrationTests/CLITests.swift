@@ -39,6 +39,14 @@ import Testing
         #expect(down.status == 1)
         #expect(down.output.contains("cannot reach registry \(unreachable)"))
 
+        // A --store that cannot be a directory fails first, before the registry is asked anything.
+        let file = directory.path + "/a-file"
+        try Data("not a store".utf8).write(to: URL(fileURLWithPath: file))
+        let badStore = try await Command.run(cli, ["pull", "--registry", unreachable, "team/app:1.0", "--store", file,
+                                             "--output", directory.path + "/x.tar"], check: false)
+        #expect(badStore.status == 1)
+        #expect(badStore.output.contains("\(file): it is a file, not a directory"), "\(badStore.output)")
+
         let serve = try await ServeProcess(dataDirectory: directory.path + "/registry")
         defer { serve.stop() }
         let missing = try await Command.run(cli, ["pull", "--registry", serve.url, "nope/app:1.0", "--store", directory.path + "/s",

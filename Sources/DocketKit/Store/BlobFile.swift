@@ -108,7 +108,8 @@ package enum BlobFile {
             var info = stat()
             if stat(prefix, &info) == 0 {
                 guard info.st_mode & S_IFMT == S_IFDIR else {
-                    throw DocketError.fileSystem(path: path, reason: "\(prefix) is a file, not a directory: choose another location")
+                    let what = prefix == path || prefix == "./" + path ? "it is" : "\(prefix) is"
+                    throw DocketError.fileSystem(path: path, reason: "\(what) a file, not a directory: choose another location")
                 }
                 continue
             }

@@ -24,6 +24,13 @@ public struct FileImageStore: ImageStore {
         self.root = BlobFile.absolute(root)
     }
 
+    /// Creates the store's directories now, so a root that cannot be one (a file, a read-only place)
+    /// fails before any download starts; writes create them anyway.
+    public func prepare() async throws {
+        let directories = [root, temporaryDirectory, partialDirectory]
+        try await Blocking.run { for directory in directories { try BlobFile.makeDirectory(directory) } }
+    }
+
     /// Where a committed blob lives (whether or not it exists yet).
     public func blobPath(_ digest: Digest) -> String { "\(root)/blobs/\(digest.algorithm)/\(digest.hex)" }
     private var temporaryDirectory: String { "\(root)/tmp" }
