@@ -82,8 +82,19 @@ public final class RegistryServer: Sendable {
     public var seederPort: UInt16? { running.withLockedValue { $0?.torrents.seederPort } }
 
     /// Opens the data directory, starts listening and seeds every stored blob. Blocking: from async
-    /// code use `run()`.
+    /// code use `run()`. A data directory this call created is removed again when it fails (a port
+    /// in use, say), so a mistyped start leaves nothing behind.
     public func start() throws {
+        let createdHere = !FileManager.default.fileExists(atPath: configuration.dataDirectory)
+        do {
+            try open()
+        } catch {
+            if createdHere { try? FileManager.default.removeItem(atPath: configuration.dataDirectory) }
+            throw error
+        }
+    }
+
+    private func open() throws {
         let config = configuration
         let logger = config.logger
         try config.trackerWhitelist?.check()

@@ -190,6 +190,22 @@ import Testing
         }
     }
 
+    /// A port already taken: the error says so and what to do, and a data directory the failed
+    /// start created is gone again (an existing one keeps what it holds).
+    @Test func aTakenPortFailsTheStartAndLeavesNoNewDataDirectory() async throws {
+        let first = try await LiveRegistry.start()
+        defer { try? FileManager.default.removeItem(atPath: first.directory) }
+        let fresh = try LiveRegistry.temporaryDirectory() + "/data"
+        defer { try? FileManager.default.removeItem(atPath: (fresh as NSString).deletingLastPathComponent) }
+        let port = first.server.port
+        let error = await #expect(throws: RegistryServerError.self) {
+            _ = try await LiveRegistry.start(directory: fresh) { $0.port = port }
+        }
+        #expect("\(error.map { "\($0)" } ?? "")".contains("pick another --port"))
+        #expect(!FileManager.default.fileExists(atPath: fresh))
+        await first.stop()
+    }
+
     @Test func restartKeepsImagesAndCachedTorrents() async throws {
         let first = try await LiveRegistry.start()
         defer { try? FileManager.default.removeItem(atPath: first.directory) }
