@@ -24,6 +24,9 @@ public final class RegistryServer: Sendable {
         public var smallBlobThreshold: Int64
         /// Upload limit of the registry's seeder in bytes per second; nil for none.
         public var seederUploadLimit: Int?
+        /// Limit on blob bodies served over HTTP (OCI blob GETs, the web seed) in bytes per second,
+        /// all connections together; nil for none.
+        public var httpUploadLimit: Int?
         /// Whether the registry seeds its blobs over BitTorrent itself.
         public var seeding: Bool
         /// Where the registry logs (requests at debug, pushes and seeding at info).
@@ -116,6 +119,7 @@ public final class RegistryServer: Sendable {
         limits.connectionTimeoutSeconds = config.connectionIdleTimeout
         limits.connectionLimit = config.maxConnections
         limits.perIPConnectionLimit = config.maxConnectionsPerClient
+        limits.fileUploadLimit = config.httpUploadLimit.map { Int64($0) }
         let http = HTTPServer(bindAddress: config.bindAddress, port: config.port, uploadDirectory: store.temporaryDirectory,
                               limits: limits, logger: logger, precheck: router.precheck, handler: router.handle)
         do {

@@ -7,6 +7,7 @@ extension ServeCommand {
         var configuration = RegistryServer.Configuration(
             dataDirectory: dataDirectory, bindAddress: bindAddress, port: port, externalTracker: trackerURL,
             seederUploadLimit: uploadLimit.map { Int($0) }, logger: Logger(label: "docket.registry", level: .info))
+        configuration.httpUploadLimit = uploadLimit.map { Int($0) }
         configuration.trackerWhitelist = trackerWhitelist?.whitelist
         let server = RegistryServer(configuration: configuration)
         try await Blocking.run(name: "docket.registry-start") { try server.start() }

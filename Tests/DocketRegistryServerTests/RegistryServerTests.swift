@@ -206,6 +206,27 @@ import Testing
         await first.stop()
     }
 
+    /// `httpUploadLimit` paces blob bodies (`serve --upload-limit`): 1.2 MB at 1 MB/s takes most of
+    /// a second, where sendfile takes milliseconds; bytes and ranges stay exact.
+    @Test func httpUploadLimitPacesBlobBodies() async throws {
+        let registry = try await LiveRegistry.start { $0.httpUploadLimit = 1_000_000 }
+        defer { try? FileManager.default.removeItem(atPath: registry.directory) }
+        let work = try LiveRegistry.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let image = try TestImage.make(in: work)
+        #expect(try await registry.push(image.archivePath, name: "team/app", tag: "1").status == 201)
+        let layer = image.layerDigests[1]
+        let started = ContinuousClock.now
+        let whole = try await registry.get("/v2/team/app/blobs/\(layer)")
+        let elapsed = started.duration(to: .now)
+        #expect(whole.status == 200 && Digest.sha256(of: whole.body) == layer)
+        // At most a quarter second of burst and the first block go unpaced.
+        #expect(elapsed >= .milliseconds(700), "\(elapsed)")
+        let part = try await registry.get("/docket/v1/blobs/\(layer)", headers: [("Range", "bytes=1000-1999")])
+        #expect(part.status == 206 && part.body == image.layers[1][1000..<2000])
+        await registry.stop()
+    }
+
     @Test func restartKeepsImagesAndCachedTorrents() async throws {
         let first = try await LiveRegistry.start()
         defer { try? FileManager.default.removeItem(atPath: first.directory) }

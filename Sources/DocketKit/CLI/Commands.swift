@@ -93,7 +93,7 @@ package struct ServeCommand: DocketCommand {
             .option("--bind", "ADDRESS", "IPv4 address to listen on (default: 0.0.0.0)."),
             .option("--tracker", "URL", "Announce URL to put in torrents instead of the built-in tracker."),
         ] + TrackerWhitelistOptions.specs + [
-            CommandDefaults.rateOption("--upload-limit", "the seeder's BitTorrent upload"),
+            CommandDefaults.rateOption("--upload-limit", "the seeder's BitTorrent upload and, separately, blobs served over HTTP"),
         ],
         discussion: """
             Stops cleanly on SIGINT or SIGTERM.

@@ -68,6 +68,9 @@ final class HTTPServer: Sendable {
         var perIPConnectionLimit: UInt32 = 64
         var connectionTimeoutSeconds: UInt32 = 30
         var connectionMemoryLimit: Int = 64 << 10
+        /// Paces every file body (blobs, the web seed) to this many bytes per second in all; nil
+        /// sends them with `sendfile` at full speed.
+        var fileUploadLimit: Int64?
     }
 
     typealias Handler = @Sendable (HTTPServerRequest) -> HTTPServerResponse
@@ -82,6 +85,7 @@ final class HTTPServer: Sendable {
     let logger: Logger
     let handler: Handler
     let precheck: Precheck
+    private let fileLimiter: RateLimiter?
 
     private struct State {
         var daemon: OpaquePointer?
@@ -96,6 +100,7 @@ final class HTTPServer: Sendable {
         self.requestedPort = port
         self.uploadDirectory = uploadDirectory
         self.limits = limits
+        self.fileLimiter = limits.fileUploadLimit.map { RateLimiter(bytesPerSecond: $0) }
         self.logger = logger
         self.handler = handler
         self.precheck = precheck
@@ -218,9 +223,13 @@ final class HTTPServer: Sendable {
         case .file(let path, let offset, let length):
             let fd = open(path, O_RDONLY | O_CLOEXEC)
             if fd >= 0 {
-                // libmicrohttpd owns the descriptor from here and closes it.
-                mhdResponse = MHD_create_response_from_fd_at_offset64(UInt64(length), fd, UInt64(offset))
-                if mhdResponse == nil { close(fd) }
+                if let fileLimiter {
+                    mhdResponse = PacedFile.response(fd: fd, offset: UInt64(offset), length: UInt64(length), limiter: fileLimiter)
+                } else {
+                    // libmicrohttpd owns the descriptor from here and closes it.
+                    mhdResponse = MHD_create_response_from_fd_at_offset64(UInt64(length), fd, UInt64(offset))
+                    if mhdResponse == nil { close(fd) }
+                }
             } else {
                 logger.error("cannot open blob file", ["file.path": path, "error": String(cString: strerror(errno))])
                 return queue(RegistryError(.unknown, detail: "cannot open stored blob").response, on: connection)
