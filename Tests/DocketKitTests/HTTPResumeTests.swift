@@ -40,6 +40,16 @@ import Testing
         #expect(ImagePullerTests.files(under: store.scratchDirectory + "/partial").isEmpty)
     }
 
+    /// The whole blob kept (the pull ended between its last byte and its commit): nothing to fetch.
+    @Test func aWholeKeptBlobIsOnlyChecked() async throws {
+        let store = MemoryImageStore()
+        try plant(layer, in: store, markedHTTP: true)
+        let (registry, summary, _) = try await pull(store)
+        #expect(registry.httpOffsets[digest] == nil)
+        #expect(summary.bytesResumed == Int64(layer.count))
+        #expect(await store.data(of: digest) == layer)
+    }
+
     @Test func keptBytesThatAreNotTheBlobsStartAreFetchedAgain() async throws {
         let store = MemoryImageStore()
         try plant(Data(repeating: 0xEE, count: 5_000), in: store, markedHTTP: true)

@@ -292,17 +292,7 @@ public struct ImagePuller: Sendable {
         events?(.layerStarted(digest, size: blob.size, source: .http))
         let start: Int64
         do {
-            let size = blob.size
-            let lastPercent = LockedBox(-1)
-            start = try await registry.downloadBlob(digest, repository: repository, to: write.path, resumingAt: kept) { received in
-                guard let events else { return }
-                let percent = size > 0 ? Int(received * 100 / size) : 100
-                guard lastPercent.withLockedValue({ last in
-                    defer { last = percent }
-                    return percent != last
-                }) else { return }
-                events(.layerProgress(digest, TransferProgress(verifiedBytes: received, totalBytes: size, bytesFromRegistry: received)))
-            }
+            start = try await downloadRest(of: blob, repository: repository, into: write.path, kept: kept, events: events)
         } catch {
             await store.cancel(write)
             throw error
@@ -319,5 +309,24 @@ public struct ImagePuller: Sendable {
         }
         events?(.layerDone(digest, size: blob.size, fromRegistry: blob.size - start, fromPeers: 0, resumed: start))
         return LayerOutcome(size: blob.size, fromRegistry: blob.size - start, resumed: start)
+    }
+
+    /// Fetches what `path` lacks of `blob` after its first `kept` bytes, reporting progress by the
+    /// percent; answers where the fetched bytes start (see `Registry.downloadBlob`).
+    private func downloadRest(of blob: Descriptor, repository: String, into path: String, kept: Int64,
+                              events: (@Sendable (PullEvent) -> Void)?) async throws -> Int64 {
+        // All of it was kept (the pull ended before its commit): only the digest check is left.
+        if kept == blob.size && kept > 0 { return kept }
+        let (digest, size) = (blob.digest, blob.size)
+        let lastPercent = LockedBox(-1)
+        return try await registry.downloadBlob(digest, repository: repository, to: path, resumingAt: kept) { received in
+            guard let events else { return }
+            let percent = size > 0 ? Int(received * 100 / size) : 100
+            guard lastPercent.withLockedValue({ last in
+                defer { last = percent }
+                return percent != last
+            }) else { return }
+            events(.layerProgress(digest, TransferProgress(verifiedBytes: received, totalBytes: size, bytesFromRegistry: received)))
+        }
     }
 }
