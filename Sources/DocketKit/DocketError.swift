@@ -11,6 +11,8 @@ public enum DocketError: Error, CustomStringConvertible, Sendable {
     case diskFull(path: String)
     case invalidArchive(path: String, reason: String)
     case registry(status: Int, message: String)
+    /// The server at `url` answered without a registry's error (a web server's page, say).
+    case notARegistry(url: String, status: Int)
     case torrent(String)
     /// The registry serves this blob over plain HTTP only (it is under the small-blob threshold).
     case torrentUnavailable(Digest)
@@ -37,6 +39,8 @@ public enum DocketError: Error, CustomStringConvertible, Sendable {
             "\(path) is not an image archive (\(reason)): give a file written by `docker save` or an OCI layout tar"
         case .registry(let status, let message):
             "registry answered \(status): \(message)"
+        case .notARegistry(let url, let status):
+            "\(url) answered HTTP \(status) without a registry's error: is it a Docket registry? Check the URL and port of `docket-cli serve`"
         case .torrent(let message):
             "BitTorrent transfer failed: \(message)"
         case .torrentUnavailable(let digest):

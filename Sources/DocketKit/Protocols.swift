@@ -15,9 +15,9 @@ public protocol Registry: Sendable {
     /// Carries on an interrupted `downloadBlob`: `path` holds the blob's first `offset` bytes, and
     /// only the rest is fetched (an HTTP `Range`). Returns the offset the bytes were appended from:
     /// `offset`, or 0 when the whole blob was fetched again (the registry ignored the range).
-    /// `progress` counts from the returned offset.
+    /// `progress` gets the bytes the file holds so far and that same offset.
     func downloadBlob(_ digest: Digest, repository: String, to path: String, resumingAt offset: Int64,
-                      progress: @escaping @Sendable (Int64) -> Void) async throws -> Int64
+                      progress: @escaping @Sendable (_ held: Int64, _ from: Int64) -> Void) async throws -> Int64
     /// Uploads an image archive (`docker save` format or an OCI layout tar) as `reference`.
     func push(archiveAt path: String, as reference: ImageReference) async throws -> ResolvedImage
 }
@@ -30,8 +30,8 @@ extension Registry {
 
     /// Registries that cannot fetch part of a blob fetch all of it again.
     public func downloadBlob(_ digest: Digest, repository: String, to path: String, resumingAt offset: Int64,
-                             progress: @escaping @Sendable (Int64) -> Void) async throws -> Int64 {
-        try await downloadBlob(digest, repository: repository, to: path, progress: progress)
+                             progress: @escaping @Sendable (_ held: Int64, _ from: Int64) -> Void) async throws -> Int64 {
+        try await downloadBlob(digest, repository: repository, to: path, progress: { progress($0, 0) })
         return 0
     }
 }

@@ -102,7 +102,7 @@ public enum RegistryServerError: Error, CustomStringConvertible, Sendable {
     public var description: String {
         switch self {
         case .listen(let address, let port, let reason):
-            "cannot listen on \(address):\(port) (\(reason)): pick another --port or stop the process using it"
+            "cannot listen on \(address):\(port): \(reason)"
         case .storage(let path, let reason):
             "registry storage error at \(path): \(reason)"
         case .database(let path, let reason):

@@ -101,6 +101,8 @@ public final class RegistryServer: Sendable {
         let config = configuration
         let logger = config.logger
         try config.trackerWhitelist?.check()
+        // Before anything binds (the seeder would fail first, on a port of its own).
+        try HTTPServer.checkBindAddress(config.bindAddress, port: config.port)
         let store = try BlobStore(root: config.dataDirectory)
         store.clearTemporaryFiles()
         let metadata = try RegistryMetadata(path: config.dataDirectory + "/registry.sqlite")

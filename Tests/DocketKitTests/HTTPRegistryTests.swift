@@ -40,21 +40,35 @@ import Testing
         try #require(bound)
         let port = UInt16(bigEndian: address.sin_port)
         let answered = Thread {
-            let client = accept(listener, nil, nil)
-            guard client >= 0 else { return }
-            var request = [UInt8](repeating: 0, count: 4096)
-            _ = read(client, &request, request.count)
-            let page = "<!DOCTYPE HTML><html><body><h1>Error response</h1><p>Error code: 404</p></body></html>"
-            let response = "HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: \(page.utf8.count)\r\nConnection: close\r\n\r\n" + page
-            _ = response.withCString { write(client, $0, strlen($0)) }
-            close(client)
+            for _ in 0..<3 {
+                let client = accept(listener, nil, nil)
+                guard client >= 0 else { return }
+                var request = [UInt8](repeating: 0, count: 65536)
+                _ = read(client, &request, request.count)
+                let page = "<!DOCTYPE HTML><html><body><h1>Error response</h1><p>Error code: 404</p></body></html>"
+                let response = "HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: \(page.utf8.count)\r\nConnection: close\r\n\r\n" + page
+                _ = response.withCString { write(client, $0, strlen($0)) }
+                close(client)
+            }
         }
         answered.start()
-        let registry = HTTPRegistry(url: "http://127.0.0.1:\(port)")
-        let error = await #expect(throws: DocketError.self) { _ = try await registry.listImages() }
-        let text = "\(error.map { "\($0)" } ?? "")"
-        #expect(text.contains("is it a Docket registry"), "\(text)")
-        #expect(!text.contains("<html>") && !text.contains("DOCTYPE"), "\(text)")
+        let url = "http://127.0.0.1:\(port)"
+        let registry = HTTPRegistry(url: url)
+        let archive = NSTemporaryDirectory() + "docket-not-a-registry-\(UUID().uuidString).tar"
+        try Data("a small body".utf8).write(to: URL(fileURLWithPath: archive))
+        defer { unlink(archive) }
+        let reference = try ImageReference(parsing: "team/app:1.0")
+        // Listing, resolving (the first step of a pull) and pushing all say the same.
+        let calls: [@Sendable () async throws -> Void] = [
+            { _ = try await registry.listImages() },
+            { _ = try await registry.resolve(reference) },
+            { _ = try await registry.push(archiveAt: archive, as: reference) },
+        ]
+        for call in calls {
+            let error = await #expect(throws: DocketError.self) { try await call() }
+            #expect("\(error.map { "\($0)" } ?? "")" == "\(url) answered HTTP 404 without a registry's error: is it a Docket registry? "
+                + "Check the URL and port of `docket-cli serve`")
+        }
     }
 
     @Test func pushOfAMissingFileIsInvalidArchive() async throws {

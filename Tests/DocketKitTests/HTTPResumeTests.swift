@@ -36,6 +36,9 @@ import Testing
         #expect(summary.bytesResumed == 12_345)
         #expect(summary.bytesFromRegistry == summary.totalBytes - 12_345)
         #expect(recorder.events.contains(.layerDone(digest, size: 20_000, fromRegistry: 20_000 - 12_345, fromPeers: 0, resumed: 12_345)))
+        // Progress tells kept bytes from fetched ones too, as it does for a torrent download.
+        #expect(recorder.events.contains(.layerProgress(digest, TransferProgress(verifiedBytes: 20_000, totalBytes: 20_000,
+                                                                               bytesFromRegistry: 20_000 - 12_345, bytesResumed: 12_345))))
         #expect(await store.data(of: digest) == layer)
         #expect(ImagePullerTests.files(under: store.scratchDirectory + "/partial").isEmpty)
     }

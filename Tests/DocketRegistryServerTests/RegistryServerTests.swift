@@ -190,9 +190,9 @@ import Testing
         }
     }
 
-    /// A port already taken: the error says so and what to do, and a data directory the failed
-    /// start created is gone again (an existing one keeps what it holds).
-    @Test func aTakenPortFailsTheStartAndLeavesNoNewDataDirectory() async throws {
+    /// A port already taken, or an address no interface has: the error says which and what to do,
+    /// and a data directory the failed start created is gone again.
+    @Test func aStartThatCannotListenSaysWhyAndLeavesNoNewDataDirectory() async throws {
         let first = try await LiveRegistry.start()
         defer { try? FileManager.default.removeItem(atPath: first.directory) }
         let fresh = try LiveRegistry.temporaryDirectory() + "/data"
@@ -201,9 +201,15 @@ import Testing
         let error = await #expect(throws: RegistryServerError.self) {
             _ = try await LiveRegistry.start(directory: fresh) { $0.port = port }
         }
-        #expect("\(error.map { "\($0)" } ?? "")".contains("pick another --port"))
+        #expect("\(error.map { "\($0)" } ?? "")".contains("Address already in use: pick another --port"))
         #expect(!FileManager.default.fileExists(atPath: fresh))
         await first.stop()
+        // An address no interface has (TEST-NET-1): named, with what --bind takes.
+        let elsewhere = await #expect(throws: RegistryServerError.self) {
+            _ = try await LiveRegistry.start(directory: fresh) { $0.bindAddress = "192.0.2.1" }
+        }
+        #expect("\(elsewhere.map { "\($0)" } ?? "")".hasPrefix("cannot listen on 192.0.2.1:0: no network interface of this machine has that address"))
+        #expect(!FileManager.default.fileExists(atPath: fresh))
     }
 
     /// `httpUploadLimit` paces blob bodies (`serve --upload-limit`): 1.2 MB at 1 MB/s takes most of

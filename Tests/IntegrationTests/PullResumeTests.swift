@@ -128,6 +128,8 @@ extension PullResumeTests {
                                 "no layerDone for the payload in:\n\(second.output)")
         #expect(done["bytesResumed"] as? Int64 == kept, "\(done)")
         #expect(done["bytesFromRegistry"] as? Int64 == payload.size - kept, "\(done)")
+        let progress = try #require(events.last { $0["event"] as? String == "layerProgress" && $0["digest"] as? String == payload.digest.description })
+        #expect(progress["bytesResumed"] as? Int64 == kept && progress["bytesFromRegistry"] as? Int64 == payload.size - kept, "\(progress)")
         #expect(try Digest.sha256(ofFileAt: "\(store)/blobs/sha256/\(payload.digest.hex)") == payload.digest)
         let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: store + "/partial")) ?? []
         #expect(leftovers.isEmpty, "left in partial/: \(leftovers)")

@@ -47,13 +47,15 @@ import Testing
     /// script read /dev/urandom without end), naming the variable and what it takes.
     @Test(.enabled(if: canRun, "needs root and /usr/bin/python3"), arguments: [
         ("SWARM_SIZE_MB", "-5"), ("SWARM_N", "abc"), ("SWARM_N", "0"), ("SWARM_RATE_MBIT", "0"), ("SWARM_SCENARIOS", "nosuch"),
+        ("SWARM_OUT", "/proc/docket-lab"),
     ])
     func badSettingsStopTheLabAtOnce(_ name: String, _ value: String) async throws {
         let directory = try TemporaryDirectory("swarm-lab-bad")
         defer { directory.remove() }
-        let run = try await Command.run("/usr/bin/python3", [Repository.root + "/bench/swarm/lab.py"], environment: [
-            name: value, "SWARM_PREFIX": "dkb", "SWARM_OUT": directory.path + "/out", "DOCKET_CLI": CLIBinary.path,
-        ], check: false, timeout: 30)
+        var environment = ["SWARM_PREFIX": "dkb", "SWARM_OUT": directory.path + "/out", "DOCKET_CLI": CLIBinary.path]
+        environment[name] = value
+        let run = try await Command.run("/usr/bin/python3", [Repository.root + "/bench/swarm/lab.py"], environment: environment,
+                                        check: false, timeout: 30)
         #expect(run.status != 0)
         #expect(run.output.contains("lab.py: \(name) must be") && run.output.contains("not '\(value)'"), "\(run.output)")
         #expect(!FileManager.default.fileExists(atPath: directory.path + "/out"))

@@ -72,7 +72,17 @@ SIZE_MB = setting("SWARM_SIZE_MB", "100", positive(int, 100_000), "a payload siz
 RATE_MBIT = setting("SWARM_RATE_MBIT", "100", positive(float, 100_000), "a link rate in Mbit/s above 0, such as 100 or 2.5")
 SCENARIOS = setting("SWARM_SCENARIOS", ",".join(ALL_SCENARIOS), scenario_list,
                     "a comma-separated list of " + ", ".join(ALL_SCENARIOS))
-OUT = os.path.abspath(ENV.get("SWARM_OUT", os.path.join(REPO, ".build/swarm")))
+def output_directory(text):
+    """The results directory, made now (so a bad one fails before the build), if it can be."""
+    path = os.path.abspath(text)
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as error:
+        raise ValueError(error.strerror)
+    return path if os.access(path, os.W_OK) else None
+
+
+OUT = setting("SWARM_OUT", os.path.join(REPO, ".build/swarm"), output_directory, "a directory it can write results into")
 CLI = ENV.get("DOCKET_CLI", "")
 IMAGE = ENV.get("SWARM_IMAGE", "")  # reuse an archive from scripts/make-image.sh
 KEEP = ENV.get("SWARM_KEEP", "") == "1"  # keep the work directory (logs) after the run

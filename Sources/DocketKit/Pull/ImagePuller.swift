@@ -319,14 +319,15 @@ public struct ImagePuller: Sendable {
         if kept == blob.size && kept > 0 { return kept }
         let (digest, size) = (blob.digest, blob.size)
         let lastPercent = LockedBox(-1)
-        return try await registry.downloadBlob(digest, repository: repository, to: path, resumingAt: kept) { received in
+        return try await registry.downloadBlob(digest, repository: repository, to: path, resumingAt: kept) { held, from in
             guard let events else { return }
-            let percent = size > 0 ? Int(received * 100 / size) : 100
+            let percent = size > 0 ? Int(held * 100 / size) : 100
             guard lastPercent.withLockedValue({ last in
                 defer { last = percent }
                 return percent != last
             }) else { return }
-            events(.layerProgress(digest, TransferProgress(verifiedBytes: received, totalBytes: size, bytesFromRegistry: received)))
+            events(.layerProgress(digest, TransferProgress(verifiedBytes: held, totalBytes: size, bytesFromRegistry: held - from,
+                                                           bytesResumed: from)))
         }
     }
 }

@@ -26,9 +26,6 @@ public struct HTTPRegistry: Registry {
 
     public func listImages() async throws -> [ImageSummary] {
         let response = try await send(HTTPRequest(url: "\(baseURL)/docket/v1/images"))
-        if response.status == 404, RegistryErrorBody(response.body) == nil {
-            throw DocketError.registry(status: 404, message: "\(baseURL) has no image list (/docket/v1/images): is it a Docket registry (`docket-cli serve`)?")
-        }
         guard response.status == 200 else { throw failure(response) }
         do {
             return try JSONDecoder().decode([ImageSummary].self, from: response.body)
@@ -61,11 +58,11 @@ public struct HTTPRegistry: Registry {
 
     public func downloadBlob(_ digest: Digest, repository: String, to path: String,
                              progress: @escaping @Sendable (Int64) -> Void) async throws {
-        _ = try await downloadBlob(digest, repository: repository, to: path, resumingAt: 0, progress: progress)
+        _ = try await downloadBlob(digest, repository: repository, to: path, resumingAt: 0, progress: { held, _ in progress(held) })
     }
 
     public func downloadBlob(_ digest: Digest, repository: String, to path: String, resumingAt offset: Int64,
-                             progress: @escaping @Sendable (Int64) -> Void) async throws -> Int64 {
+                             progress: @escaping @Sendable (_ held: Int64, _ from: Int64) -> Void) async throws -> Int64 {
         let url = "\(baseURL)/v2/\(repository)/blobs/\(digest)"
         let headers = offset > 0 ? [("Range", "bytes=\(offset)-")] : []
         let (response, start) = try await fetch(HTTPRequest(url: url, headers: headers, timeout: nil), into: path,
@@ -82,7 +79,7 @@ public struct HTTPRegistry: Registry {
     /// Streams a 2xx body into `path`: a 206 after the first `offset` bytes, anything else from the
     /// start (the file is cut to what it then holds). Answers the response and where the body went.
     private func fetch(_ request: HTTPRequest, into path: String, resumingAt offset: Int64,
-                       progress: @escaping @Sendable (Int64) -> Void) async throws -> (HTTPResponse, Int64) {
+                       progress: @escaping @Sendable (_ held: Int64, _ from: Int64) -> Void) async throws -> (HTTPResponse, Int64) {
         let (client, limiter) = (self.client, self.downloadLimiter)
         return try await transport {
             try await Blocking.runCancellable(name: "docket.http.blob") { cancellation in
@@ -111,7 +108,7 @@ public struct HTTPRegistry: Registry {
                         done += n
                     }
                     received += Int64(bytes.count)
-                    progress(received)
+                    progress(received, start!)
                     return true
                 }
                 // An empty 2xx body: the file holds what the status says it should.
@@ -145,6 +142,8 @@ public struct HTTPRegistry: Registry {
         let response = try await send(request)
         switch response.status {
         case 200: break
+        // Registries answer a missing manifest with their JSON error; anything else is another kind of server.
+        case 404 where RegistryErrorBody(response.body) == nil && !response.body.isEmpty: throw failure(response)
         case 404: throw DocketError.imageNotFound(image, registry: baseURL)
         default: throw failure(response)
         }
@@ -183,8 +182,14 @@ public struct HTTPRegistry: Registry {
         }
     }
 
+    /// An error status as the user should read it: the registry's own error, or, when the answer is
+    /// not a registry's (a web server's page), the question whether this URL is a Docket registry.
     private func failure(_ response: HTTPResponse) -> DocketError {
-        .registry(status: response.status, message: RegistryErrorBody.message(status: response.status, body: response.body))
+        if RegistryErrorBody(response.body) == nil, response.status == 404 || response.status == 405 || response.status == 501
+            || String(decoding: response.body.prefix(1), as: UTF8.self) == "<" {
+            return .notARegistry(url: baseURL, status: response.status)
+        }
+        return .registry(status: response.status, message: RegistryErrorBody.message(status: response.status, body: response.body))
     }
 
     static func queryEscape(_ value: String) -> String {

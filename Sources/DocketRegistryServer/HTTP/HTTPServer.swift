@@ -109,11 +109,28 @@ final class HTTPServer: Sendable {
     /// The port bound by `start()` (the real one when 0 was asked for).
     var port: UInt16 { state.withLockedValue { $0.port } }
 
-    func start() throws {
-        var probe = in_addr()
-        guard inet_pton(AF_INET, bindAddress, &probe) == 1 else {
-            throw RegistryServerError.listen(address: bindAddress, port: requestedPort, reason: "the bind address must be an IPv4 literal such as 0.0.0.0 or 127.0.0.1")
+    /// Checks that `address` is an IPv4 literal this machine has, by binding a socket to it on
+    /// an ephemeral port; the error says what to give `--bind` instead.
+    static func checkBindAddress(_ address: String, port: UInt16) throws {
+        var socketAddress = sockaddr_in()
+        socketAddress.sin_family = sa_family_t(AF_INET)
+        guard inet_pton(AF_INET, address, &socketAddress.sin_addr) == 1 else {
+            throw RegistryServerError.listen(address: address, port: port, reason: "the bind address must be an IPv4 literal such as 0.0.0.0 or 127.0.0.1")
         }
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        let bound = withUnsafePointer(to: &socketAddress) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+        if !bound && errno == EADDRNOTAVAIL {
+            throw RegistryServerError.listen(address: address, port: port, reason: "no network interface of this machine has that "
+                                             + "address: give --bind one it has (`ip -4 addr`), or 0.0.0.0 for all")
+        }
+    }
+
+    func start() throws {
+        try Self.checkBindAddress(bindAddress, port: requestedPort)
         var options = docket_mhd_options()
         options.port = requestedPort
         options.connection_limit = limits.connectionLimit
@@ -131,7 +148,11 @@ final class HTTPServer: Sendable {
         }
         guard let daemon else {
             me.release()
-            let reason = errno == 0 ? "libmicrohttpd could not start" : String(cString: strerror(errno))
+            let reason = switch errno {
+            case 0: "libmicrohttpd could not start"
+            case EADDRINUSE: "\(String(cString: strerror(errno))): pick another --port or stop the process using it"
+            default: "\(String(cString: strerror(errno))); check --bind and --port"
+            }
             throw RegistryServerError.listen(address: bindAddress, port: requestedPort, reason: reason)
         }
         let bound = docket_mhd_bound_port(daemon)

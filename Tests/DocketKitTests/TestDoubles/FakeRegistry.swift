@@ -39,12 +39,12 @@ final class FakeRegistry: Registry {
 
     func downloadBlob(_ digest: Digest, repository: String, to path: String,
                       progress: @escaping @Sendable (Int64) -> Void) async throws {
-        _ = try await downloadBlob(digest, repository: repository, to: path, resumingAt: 0, progress: progress)
+        _ = try await downloadBlob(digest, repository: repository, to: path, resumingAt: 0, progress: { held, _ in progress(held) })
     }
 
     /// Serves the rest of the blob after `offset`, as a registry that answers `Range` does.
     func downloadBlob(_ digest: Digest, repository: String, to path: String, resumingAt offset: Int64,
-                      progress: @escaping @Sendable (Int64) -> Void) async throws -> Int64 {
+                      progress: @escaping @Sendable (_ held: Int64, _ from: Int64) -> Void) async throws -> Int64 {
         log.withLockedValue {
             $0.http.append(digest)
             $0.offsets[digest, default: []].append(offset)
@@ -52,7 +52,7 @@ final class FakeRegistry: Registry {
         guard let data = blobs[digest] else { throw DocketError.blobNotFound(digest, registry: "fake") }
         guard offset > 0, offset < data.count else {
             try data.write(to: URL(fileURLWithPath: path))
-            progress(Int64(data.count))
+            progress(Int64(data.count), 0)
             return 0
         }
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
@@ -60,7 +60,7 @@ final class FakeRegistry: Registry {
         try handle.truncate(atOffset: UInt64(offset))
         try handle.seekToEnd()
         try handle.write(contentsOf: data[Int(offset)...])
-        progress(Int64(data.count))
+        progress(Int64(data.count), offset)
         return offset
     }
 
