@@ -100,6 +100,23 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: ResumeFile.path(for: out)))
     }
 
+    /// No resume file, but the start of the data (what an interrupted HTTP download left): its whole
+    /// pieces are checked and kept, a wrong one and the rest are downloaded.
+    @Test func aPlainDownloadsStartIsCheckedAndKept() async throws {
+        let dir = try SessionTestSupport.temporaryDirectory("resume-prefix")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (source, metainfo) = try torrent(dir, size: 1 << 20)
+        let out = dir + "/out.bin"
+        var start = try Data(contentsOf: URL(fileURLWithPath: source)).prefix(5 * Self.pieceLength + 1000)
+        start[3 * Self.pieceLength + 7] ^= 0xff
+        try start.write(to: URL(fileURLWithPath: out))
+
+        let status = try await downloadFromSeed(metainfo, source: source, to: out)
+        #expect(status.bytesResumed == 4 * Int64(Self.pieceLength))
+        #expect(received(status) == metainfo.totalLength - 4 * Int64(Self.pieceLength))
+        #expect(SessionTestSupport.filesEqual(source, out))
+    }
+
     /// Every claimed piece holds up: complete without a single peer.
     @Test func fullyVerifiedResumeCompletesWithoutPeers() async throws {
         let dir = try SessionTestSupport.temporaryDirectory("resume-full")

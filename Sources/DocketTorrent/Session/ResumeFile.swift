@@ -57,6 +57,21 @@ struct ResumeFile: Equatable {
         return file.have
     }
 
+    /// Without a resume file, a single file shorter than the torrent's data holds what a sequential
+    /// downloader (plain HTTP) wrote from the start: the pieces wholly inside it are worth checking.
+    /// A file of full length without one is left alone (the engine makes it that long at once, so
+    /// its bytes say nothing). Nil when there is nothing to check.
+    static func prefixPieces(of metainfo: Metainfo, at path: String) -> Bitfield? {
+        var info = stat()
+        guard !metainfo.isMultiFile, !FileManager.default.fileExists(atPath: Self.path(for: path)),
+              stat(path, &info) == 0, info.st_size > 0, Int64(info.st_size) < metainfo.totalLength else { return nil }
+        let whole = Int(Int64(info.st_size) / Int64(metainfo.pieceLength))
+        guard whole > 0 else { return nil }
+        var pieces = Bitfield(count: metainfo.pieceCount)
+        for index in 0..<whole { pieces.insert(index) }
+        return pieces
+    }
+
     /// Writes the sidecar through a temporary file and a rename, so a reader sees the old or the new
     /// one; false on an I/O error. Not fsynced: a sidecar lost in a crash only costs re-downloading.
     func write(forDataAt path: String) -> Bool {

@@ -82,14 +82,16 @@ public final class TorrentClient: Sendable {
     /// A download resumes: when `<path>.docket-resume` (written while downloading) names this
     /// torrent and the data has the right size, the pieces it claims are hashed again on a thread of
     /// their own and those that match count as verified (`TorrentStatus.bytesResumed`); the rest,
-    /// and any that do not match, are downloaded. The resume file is removed on completion.
+    /// and any that do not match, are downloaded. The resume file is removed on completion. Without
+    /// one, a file shorter than the data (a plain download's start) has its whole pieces checked
+    /// the same way.
     public func add(_ metainfo: Metainfo, path: String, seeding: Bool) throws -> TorrentHandle {
         try state.withLockedValue { s in
             guard !s.shutDown else { throw TorrentError.clientShutDown }
             if let existing = s.handles[metainfo.infoHash], !existing.shared.isFinished {
                 throw TorrentError.alreadyAdded(metainfo.infoHash)
             }
-            let claimed = seeding ? nil : ResumeFile.claimedPieces(of: metainfo, at: path)
+            let claimed = seeding ? nil : ResumeFile.claimedPieces(of: metainfo, at: path) ?? ResumeFile.prefixPieces(of: metainfo, at: path)
             let storage = try PieceStorage(metainfo: metainfo, path: path, seeding: seeding)
             let initial = TorrentStatus(verifiedBytes: seeding ? metainfo.totalLength : 0, totalBytes: metainfo.totalLength,
                                         isComplete: seeding || metainfo.pieceCount == 0)
