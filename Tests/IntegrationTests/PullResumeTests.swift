@@ -16,7 +16,7 @@ import Testing
         // First run: slow (2 MB/s), killed once a third of the big layer's pieces is on record.
         let first = Process()
         first.executableURL = URL(fileURLWithPath: CLIBinary.path)
-        first.arguments = arguments + ["--download-limit", "2000000"]
+        first.arguments = arguments + ["--download-limit", "1000000"]
         first.standardOutput = FileHandle.nullDevice
         first.standardError = FileHandle.nullDevice
         try first.run()
@@ -115,8 +115,8 @@ extension PullResumeTests {
         let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(first.terminationStatus == 130, "\(message)")
         #expect(message.contains("interrupted; the same pull again carries on"), "\(message)")
-        // Paced at 2 MB/s the layer had seconds to go; the pull did not wait for it.
-        #expect(stopSeconds < 3, "took \(stopSeconds) s to stop")
+        // Paced at 1 MB/s the layer had 9 s to go; the pull did not wait for it.
+        #expect(stopSeconds < 5, "took \(stopSeconds) s to stop")
         #expect(kept >= 3_000_000 && kept < payload.size, "kept \(kept) of \(payload.size)")
         #expect(FileManager.default.fileExists(atPath: partial + ".docket-http"))
 
