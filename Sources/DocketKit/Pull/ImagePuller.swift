@@ -158,7 +158,7 @@ public struct ImagePuller: Sendable {
             guard stat(path, &info) == 0 else { return "cannot be read: \(String(cString: strerror(errno)))" }
             if Int64(info.st_size) != blob.size { return "holds \(info.st_size) bytes, the manifest says \(blob.size)" }
             do {
-                let actual = try BlobFile.hash(path)
+                let actual = try Digest.sha256(ofFileAt: path)
                 return actual == blob.digest ? nil : "its bytes hash to \(actual)"
             } catch {
                 return "cannot be read: \(error)"

@@ -186,7 +186,7 @@ public struct HTTPRegistry: Registry {
     /// not a registry's (a web server's page), the question whether this URL is a Docket registry.
     private func failure(_ response: HTTPResponse) -> DocketError {
         if RegistryErrorBody(response.body) == nil, response.status == 404 || response.status == 405 || response.status == 501
-            || String(decoding: response.body.prefix(1), as: UTF8.self) == "<" {
+            || response.body.first == UInt8(ascii: "<") {
             return .notARegistry(url: baseURL, status: response.status)
         }
         return .registry(status: response.status, message: RegistryErrorBody.message(status: response.status, body: response.body))

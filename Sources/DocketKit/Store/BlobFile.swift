@@ -33,14 +33,6 @@ package enum BlobFile {
         return digest
     }
 
-    /// The sha256 of the file at `path`.
-    static func hash(_ path: String) throws -> Digest {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw failure("open", path) }
-        defer { close(fd) }
-        return try hash(fd, path: path)
-    }
-
     /// Flushes the file at `path` to disk.
     static func sync(_ path: String) throws {
         let fd = open(path, O_RDONLY)

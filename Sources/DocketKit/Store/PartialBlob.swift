@@ -64,20 +64,16 @@ enum PartialBlob {
 
     /// Removes partial downloads (with their companions) that nobody writes and that have not
     /// changed for `age` seconds: a pull interrupted long ago whose image nobody pulled again would
-    /// otherwise keep its bytes for good. Returns the digests' hex names removed.
-    @discardableResult
-    static func removeStale(in directory: String, olderThan age: TimeInterval, now: Date = Date()) -> [String] {
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
-        let cutoff = now.timeIntervalSince1970 - age
-        var removed: [String] = []
+    /// otherwise keep its bytes for good.
+    static func removeStale(in directory: String, olderThan age: TimeInterval) {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        let cutoff = Date().timeIntervalSince1970 - age
         for name in entries where name.count == 64 && name.allSatisfy(\.isHexDigit) {
             var info = stat()
             guard stat("\(directory)/\(name)", &info) == 0, Double(info.st_mtim.tv_sec) < cutoff,
                   let digest = try? Digest(parsing: "sha256:\(name)") else { continue }
             dropLeftover(digest, in: directory)
-            if !BlobFile.exists("\(directory)/\(name)") { removed.append(name) }
         }
-        return removed
     }
 
     /// Lets go of the write, keeping its bytes for the next `begin` (cancelled or interrupted).

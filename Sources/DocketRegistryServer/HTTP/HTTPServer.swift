@@ -129,8 +129,8 @@ final class HTTPServer: Sendable {
         }
     }
 
+    /// Call `checkBindAddress` first (`RegistryServer` does, before its seeder binds).
     func start() throws {
-        try Self.checkBindAddress(bindAddress, port: requestedPort)
         var options = docket_mhd_options()
         options.port = requestedPort
         options.connection_limit = limits.connectionLimit

@@ -39,11 +39,11 @@ final class PacedFile {
     deinit { close(fd) }
 
     /// `MHD_CONTENT_READER_END_WITH_ERROR` ((ssize_t) -2), which Swift does not import.
-    private static let endWithError = -2
+    fileprivate static let endWithError = -2
 }
 
 private let readBlock: MHD_ContentReaderCallback = { cls, position, buffer, max in
-    guard let cls, let buffer else { return -2 }
+    guard let cls, let buffer else { return PacedFile.endWithError }
     return Unmanaged<PacedFile>.fromOpaque(cls).takeUnretainedValue().read(at: position, into: buffer, max: max)
 }
 
